@@ -1,0 +1,1 @@
+"""mentorflow: the engine for city-to-city peer-learning programmes."""

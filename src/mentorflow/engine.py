@@ -1,0 +1,644 @@
+"""The pure engine: check, fire, submit, share, approve, plan — snapshot in, snapshot out, no I/O.
+
+Every function takes the time of the action as an argument and never reads a clock. An action
+either returns a ``Change`` (the new snapshot, its history entry inside, and its events) or
+raises; the snapshot passed in is never modified, so a refusal leaves nothing half-applied.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+
+import attrs
+import pendulum
+
+from mentorflow.compiled import CompiledMethod
+from mentorflow.deliverables import DeliverableContent, content_problems
+from mentorflow.events import (
+    DeliverableApproved,
+    DeliverableShared,
+    DeliverableSubmitted,
+    EngagementCancelled,
+    EngagementClosed,
+    EngagementCreated,
+    EngagementMatched,
+    EngagementPaused,
+    EngagementResumed,
+    Event,
+    PhaseEntered,
+    VisitFinished,
+    VisitPlanned,
+    VisitStarted,
+    event_id,
+)
+from mentorflow.exceptions import (
+    ActionRefused,
+    InvalidDeliverable,
+    InvalidInput,
+    Problem,
+    TransitionRefused,
+    UnknownParticipant,
+)
+from mentorflow.methods import Effect, TriggerSpec
+from mentorflow.model import Organisation, Participant, Party, Role, Theme, Visit, belongs_to
+from mentorflow.requirements import Context
+from mentorflow.state import (
+    PAUSED_PREFIX,
+    Acknowledgement,
+    Approval,
+    DeliverableRecord,
+    DeliverableStatus,
+    EngagementState,
+    HistoryEntry,
+    slot_key,
+)
+from mentorflow.verdicts import Finding, Severity, Verdict
+
+__all__ = [
+    "Change",
+    "approve",
+    "check",
+    "check_submission",
+    "fire",
+    "plan_visit",
+    "share",
+    "start",
+    "submit",
+]
+
+#: Rule ids for refusals that come from the engine itself rather than from the seeds.
+PHASE_RULE = "MF-PHASE"
+ROLE_RULE = "MF-ROLE"
+REASON_RULE = "MF-REASON"
+VISIT_RULE = "MF-VISIT"
+DELIVERABLE_RULE = "MF-DELIVERABLE"
+
+_NO_RELATED: Mapping[str, str] = {}
+
+
+@attrs.frozen
+class Change:
+    """The result of an accepted action: the new snapshot, the events it emits, its warnings."""
+
+    state: EngagementState
+    events: tuple[Event, ...]
+    warnings: tuple[Finding, ...] = ()
+
+
+def as_instant(at: dt.datetime, field: str = "at") -> pendulum.DateTime:
+    """``at`` as a pendulum instant; a naive datetime is refused, since its zone would be a guess."""
+    if not isinstance(at, dt.datetime):
+        raise InvalidInput("time", [Problem(f"$.{field}", f"expected a datetime, got {type(at).__name__}")])
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise InvalidInput("time", [Problem(f"$.{field}", "must carry a time zone")])
+    return at if isinstance(at, pendulum.DateTime) else pendulum.instance(at)
+
+
+def _actor(state: EngagementState, actor: str) -> Participant:
+    participant = state.participant(actor)
+    if participant is None:
+        raise UnknownParticipant(actor, state.id)
+    return participant
+
+
+def _not_before_last(state: EngagementState, at: pendulum.DateTime) -> None:
+    if state.history and at < state.history[-1].at:
+        last = state.history[-1].at.to_iso8601_string()
+        raise InvalidInput("time", [Problem("$.at", f"is before the engagement's last action ({last})")])
+
+
+def _parties_text(ctx: Context, parties: Iterable[Party]) -> str:
+    return " or ".join(ctx.describe(p) for p in parties)
+
+
+class _Recorder:
+    """Builds the events and the history entry of one action, numbered after the snapshot's."""
+
+    __slots__ = ("actor", "at", "events", "state")
+
+    def __init__(self, state: EngagementState, at: pendulum.DateTime, actor: str) -> None:
+        self.state = state
+        self.at = at
+        self.actor = actor
+        self.events: list[Event] = []
+
+    def emit(self, cls: type[Event], **fields: object) -> None:
+        sequence = self.state.event_count + len(self.events) + 1
+        self.events.append(
+            cls(
+                id=event_id(self.state.id, sequence),
+                engagement_id=self.state.id,
+                sequence=sequence,
+                at=self.at,
+                actor=self.actor,
+                **fields,
+            )
+        )
+
+    def commit(
+        self,
+        action: str,
+        subject: str,
+        *,
+        to_phase: str | None = None,
+        reason: str | None = None,
+        acknowledged: tuple[Acknowledgement, ...] = (),
+        warnings: tuple[Finding, ...] = (),
+        **changes: object,
+    ) -> Change:
+        state = self.state
+        entry = HistoryEntry(
+            sequence=state.version + 1,
+            at=self.at,
+            actor=self.actor,
+            action=action,
+            subject=subject,
+            from_phase=state.phase,
+            to_phase=to_phase or state.phase,
+            reason=reason,
+            acknowledged=acknowledged,
+            event_ids=tuple(e.id for e in self.events),
+        )
+        new_state = attrs.evolve(
+            state,
+            phase=to_phase or state.phase,
+            history=(*state.history, entry),
+            event_count=state.event_count + len(self.events),
+            **changes,
+        )
+        return Change(new_state, tuple(self.events), warnings)
+
+
+# -- creation ---------------------------------------------------------------------------------
+
+
+def start(
+    method: CompiledMethod,
+    *,
+    id: str,
+    title: str,
+    organisations: Sequence[Organisation],
+    participants: Sequence[Participant],
+    actor: str,
+    at: dt.datetime,
+    themes: Sequence[Theme] = (),
+    visits: Sequence[Visit] = (),
+    prerequisites: Sequence[str] = (),
+) -> Change:
+    """A new engagement in the method's initial phase; raises InvalidInput listing every problem."""
+    instant = as_instant(at)
+    problems = list(_team_problems(organisations, participants, visits))
+    if not id.strip():
+        problems.append(Problem("$.id", "must not be empty"))
+    if actor not in {p.id for p in participants}:
+        problems.append(Problem("$.actor", f"{actor!r} is not one of the participants"))
+    for i, theme in enumerate(themes):
+        if [t.id for t in themes].count(theme.id) > 1:
+            problems.append(Problem(f"$.themes[{i}].id", f"duplicate theme {theme.id!r}"))
+    if problems:
+        raise InvalidInput("engagement", problems)
+    state = EngagementState(
+        id=id,
+        method_id=method.id,
+        method_version=method.version,
+        kind=method.method.kind,
+        title=title,
+        phase=method.method.initial,
+        organisations=tuple(organisations),
+        participants=tuple(participants),
+        themes=tuple(themes),
+        visits=tuple(visits),
+        prerequisites=tuple(prerequisites),
+    )
+    recorder = _Recorder(state, instant, actor)
+    recorder.emit(
+        EngagementCreated, method_id=method.id, method_version=method.version, phase=state.phase
+    )
+    return recorder.commit("create", method.id)
+
+
+def _team_problems(
+    organisations: Sequence[Organisation],
+    participants: Sequence[Participant],
+    visits: Sequence[Visit],
+) -> Iterable[Problem]:
+    org_ids = [o.id for o in organisations]
+    for i, org in enumerate(organisations):
+        if org_ids.count(org.id) > 1:
+            yield Problem(f"$.organisations[{i}].id", f"duplicate organisation {org.id!r}")
+        try:
+            pendulum.timezone(org.timezone)
+        except Exception:  # noqa: BLE001 - pendulum raises several types for unknown zones
+            yield Problem(f"$.organisations[{i}].timezone", f"unknown time zone {org.timezone!r}")
+    person_ids = [p.id for p in participants]
+    for i, person in enumerate(participants):
+        if person_ids.count(person.id) > 1:
+            yield Problem(f"$.participants[{i}].id", f"duplicate participant {person.id!r}")
+        if person.organisation_id not in org_ids:
+            yield Problem(
+                f"$.participants[{i}].organisation_id", f"unknown organisation {person.organisation_id!r}"
+            )
+        if not isinstance(person.role, Role):
+            yield Problem(f"$.participants[{i}].role", f"unknown role {person.role!r}")
+    visit_ids = [v.id for v in visits]
+    for i, visit in enumerate(visits):
+        yield from _visit_problems(f"$.visits[{i}]", visit, org_ids)
+        if visit_ids.count(visit.id) > 1:
+            yield Problem(f"$.visits[{i}].id", f"duplicate visit {visit.id!r}")
+
+
+def _visit_problems(where: str, visit: Visit, org_ids: Sequence[str]) -> Iterable[Problem]:
+    if visit.host not in org_ids:
+        yield Problem(f"{where}.host", f"unknown organisation {visit.host!r}")
+    for j, visitor in enumerate(visit.visitors):
+        if visitor not in org_ids:
+            yield Problem(f"{where}.visitors[{j}]", f"unknown organisation {visitor!r}")
+    if visit.window is not None and visit.window.end < visit.window.start:
+        yield Problem(f"{where}.window.end", "is before the visit's start")
+
+
+# -- triggers ---------------------------------------------------------------------------------
+
+
+def check(
+    method: CompiledMethod,
+    state: EngagementState,
+    trigger: str,
+    *,
+    actor: str,
+    at: dt.datetime,
+    reason: str | None = None,
+    related: Mapping[str, str] | None = None,
+) -> Verdict:
+    """Every reason ``trigger`` may not fire now, and every warning; never raises for a refusal."""
+    return _evaluate(method, state, method.trigger(trigger), actor, as_instant(at), reason, related)
+
+
+def _evaluate(
+    method: CompiledMethod,
+    state: EngagementState,
+    spec: TriggerSpec,
+    actor: str,
+    at: pendulum.DateTime,
+    reason: str | None,
+    related: Mapping[str, str] | None,
+) -> Verdict:
+    participant = _actor(state, actor)
+    ctx = Context(state, method.method, at, related or _NO_RELATED)
+    dest = method.table.dest(spec.name, state.phase)
+    unmet: list[Finding] = []
+    warnings: list[Finding] = []
+    if dest is None:
+        unmet.append(
+            Finding(PHASE_RULE, f"{spec.name} applies in {', '.join(spec.sources)}, not in {state.phase}")
+        )
+    visit = state.visit
+    if not any(belongs_to(participant, p, visit) for p in spec.parties):
+        unmet.append(
+            Finding(
+                ROLE_RULE,
+                f"{participant.name} acts as {method.method.labels.label(participant.role)}; "
+                f"only the {_parties_text(ctx, spec.parties)} may {spec.name}",
+            )
+        )
+    if spec.needs_reason and not (reason and reason.strip()):
+        unmet.append(Finding(REASON_RULE, f"{spec.name} needs a reason"))
+    if spec.effect is Effect.START_VISIT and visit is None:
+        unmet.append(Finding(VISIT_RULE, "no visit is planned"))
+    for requirement in spec.requirements:
+        for finding in requirement.evaluate(ctx):
+            (unmet if finding.severity is Severity.HARD else warnings).append(finding)
+    return Verdict(spec.name, state.id, state.phase, dest, tuple(unmet), tuple(warnings))
+
+
+def fire(
+    method: CompiledMethod,
+    state: EngagementState,
+    trigger: str,
+    *,
+    actor: str,
+    at: dt.datetime,
+    reason: str | None = None,
+    acknowledge: Mapping[str, str] | None = None,
+    related: Mapping[str, str] | None = None,
+) -> Change:
+    """Apply ``trigger`` or raise TransitionRefused carrying the verdict; warnings never refuse.
+
+    ``acknowledge`` maps the rule id of a warning to the reason it is accepted; the history
+    records it. Hard rules cannot be acknowledged away.
+    """
+    spec = method.trigger(trigger)
+    instant = as_instant(at)
+    verdict = _evaluate(method, state, spec, actor, instant, reason, related)
+    acknowledged = _acknowledgements(verdict, acknowledge)
+    if not verdict.allowed:
+        raise TransitionRefused(verdict)
+    _not_before_last(state, instant)
+    new_phase = method.table.move(spec.name, state.phase)
+    recorder = _Recorder(state, instant, actor)
+    recorder.emit(PhaseEntered, trigger=spec.name, from_phase=state.phase, to_phase=new_phase)
+    changes = _effect(spec.effect, state, recorder, reason or "")
+    return recorder.commit(
+        "fire",
+        spec.name,
+        to_phase=new_phase,
+        reason=reason,
+        acknowledged=acknowledged,
+        warnings=verdict.warnings,
+        **changes,
+    )
+
+
+def _acknowledgements(
+    verdict: Verdict, acknowledge: Mapping[str, str] | None
+) -> tuple[Acknowledgement, ...]:
+    if not acknowledge:
+        return ()
+    problems = [
+        Problem(f"$.acknowledge[{rule!r}]", "a hard requirement cannot be acknowledged away")
+        for rule in acknowledge
+        if rule in verdict.rules
+    ]
+    problems += [
+        Problem(f"$.acknowledge[{rule!r}]", "needs a reason")
+        for rule, why in acknowledge.items()
+        if not why.strip()
+    ]
+    if problems:
+        raise InvalidInput("acknowledgement", problems)
+    warned = {w.rule for w in verdict.warnings}
+    return tuple(Acknowledgement(rule, why) for rule, why in acknowledge.items() if rule in warned)
+
+
+def _effect(effect: Effect, state: EngagementState, recorder: _Recorder, reason: str) -> dict[str, object]:
+    visit = state.visit
+    if effect is Effect.MATCH:
+        recorder.emit(
+            EngagementMatched,
+            mentor_organisations=state.organisations_with(Role.MENTOR),
+            mentee_organisations=state.organisations_with(Role.MENTEE),
+        )
+    elif effect is Effect.START_VISIT and visit is not None:
+        recorder.emit(VisitStarted, visit_id=visit.id)
+        return {"visit_in_progress": True}
+    elif effect is Effect.FINISH_VISIT and visit is not None:
+        recorder.emit(VisitFinished, visit_id=visit.id)
+        more = state.current_visit + 1 < len(state.visits)
+        return {"visit_in_progress": False, "current_visit": state.current_visit + int(more)}
+    elif effect is Effect.CLOSE:
+        recorder.emit(EngagementClosed)
+    elif effect is Effect.PAUSE:
+        recorder.emit(EngagementPaused, reason=reason)
+    elif effect is Effect.RESUME:
+        recorder.emit(EngagementResumed, phase=state.phase.removeprefix(PAUSED_PREFIX))
+    elif effect is Effect.CANCEL:
+        recorder.emit(EngagementCancelled, reason=reason, phase=state.phase)
+    return {}
+
+
+# -- deliverables -----------------------------------------------------------------------------
+
+
+def _open_for_work(method: CompiledMethod, state: EngagementState) -> Finding | None:
+    if state.phase not in method.active_phases:
+        return Finding(PHASE_RULE, f"the engagement is {state.phase}; it takes no more work")
+    return None
+
+
+def _slot_visit(
+    method: CompiledMethod, state: EngagementState, kind: str, visit_id: str | None
+) -> str | None:
+    spec = method.method.deliverable_specs[kind]
+    if not spec.per_visit:
+        if visit_id is not None:
+            raise InvalidInput("deliverable", [Problem("$.visit", f"{kind!r} belongs to the engagement, not a visit")])
+        return None
+    if visit_id is None:
+        return state.visit.id if state.visit is not None else None
+    if visit_id not in {v.id for v in state.visits}:
+        raise InvalidInput("deliverable", [Problem("$.visit", f"unknown visit {visit_id!r}")])
+    return visit_id
+
+
+def _known_kind(method: CompiledMethod, kind: str) -> None:
+    if kind not in method.method.deliverable_specs:
+        known = ", ".join(sorted(method.method.deliverable_specs))
+        raise InvalidDeliverable(
+            "deliverable", [Problem("$.kind", f"{kind!r} is not a deliverable of this method ({known})")]
+        )
+
+
+def check_submission(
+    method: CompiledMethod,
+    state: EngagementState,
+    content: DeliverableContent,
+    *,
+    actor: str,
+    at: dt.datetime,
+    visit: str | None = None,
+) -> Verdict:
+    """Whether ``actor`` may submit ``content`` now; bad content raises InvalidDeliverable."""
+    kind = getattr(content, "kind", type(content).__name__)
+    _known_kind(method, kind)
+    problems = content_problems(content)
+    if problems:
+        raise InvalidDeliverable(kind, problems)
+    participant = _actor(state, actor)
+    instant = as_instant(at)
+    visit_id = _slot_visit(method, state, kind, visit)
+    spec = method.method.deliverable_specs[kind]
+    ctx = Context(state, method.method, instant, _NO_RELATED)
+    unmet: list[Finding] = []
+    closed = _open_for_work(method, state)
+    if closed is not None:
+        unmet.append(closed)
+    if spec.per_visit and visit_id is None:
+        unmet.append(Finding(VISIT_RULE, f"{spec.title} belongs to a visit, and none is planned"))
+    target_visit = next((v for v in state.visits if v.id == visit_id), state.visit)
+    if not belongs_to(participant, spec.owner, target_visit):
+        unmet.append(
+            Finding(ROLE_RULE, f"{spec.title} is owed by the {ctx.describe(spec.owner)}, not {participant.name}")
+        )
+    for needed in spec.requires:
+        if state.deliverable(needed, visit_id if method.method.deliverable_specs[needed].per_visit else None) is None:
+            unmet.append(
+                ctx.missing(
+                    spec.requires_rule or DELIVERABLE_RULE,
+                    Severity.HARD,
+                    needed,
+                    f"{method.method.deliverable_specs[needed].title} must come before the {spec.title}",
+                    None,
+                )
+            )
+    return Verdict(f"submit {kind}", state.id, state.phase, None, tuple(unmet))
+
+
+def submit(
+    method: CompiledMethod,
+    state: EngagementState,
+    content: DeliverableContent,
+    *,
+    actor: str,
+    at: dt.datetime,
+    visit: str | None = None,
+) -> Change:
+    """Record a new version of a deliverable; earlier approvals lapse with the new version."""
+    verdict = check_submission(method, state, content, actor=actor, at=at, visit=visit)
+    if not verdict.allowed:
+        raise ActionRefused(verdict)
+    instant = as_instant(at)
+    _not_before_last(state, instant)
+    kind = content.kind
+    visit_id = _slot_visit(method, state, kind, visit)
+    previous = state.deliverable(kind, visit_id)
+    spec = method.method.deliverable_specs[kind]
+    record = DeliverableRecord(
+        kind=kind,
+        visit_id=visit_id,
+        content=content,
+        version=(previous.version + 1) if previous else 1,
+        status=DeliverableStatus.SUBMITTED if spec.approvers else DeliverableStatus.APPROVED,
+        submitted_by=actor,
+        submitted_at=instant,
+    )
+    recorder = _Recorder(state, instant, actor)
+    recorder.emit(DeliverableSubmitted, kind=kind, visit_id=visit_id, version=record.version)
+    deliverables = {**state.deliverables, slot_key(kind, visit_id): record}
+    return recorder.commit("submit", kind, deliverables=deliverables)
+
+
+def _existing(
+    method: CompiledMethod, state: EngagementState, kind: str, visit: str | None
+) -> tuple[DeliverableRecord | None, str | None]:
+    _known_kind(method, kind)
+    visit_id = _slot_visit(method, state, kind, visit)
+    return state.deliverable(kind, visit_id), visit_id
+
+
+def share(
+    method: CompiledMethod,
+    state: EngagementState,
+    kind: str,
+    *,
+    actor: str,
+    at: dt.datetime,
+    visit: str | None = None,
+) -> Change:
+    """Share a submitted draft for comments (R-PREP-2: draft -> shared -> agreed)."""
+    instant = as_instant(at)
+    participant = _actor(state, actor)
+    record, visit_id = _existing(method, state, kind, visit)
+    spec = method.method.deliverable_specs[kind]
+    ctx = Context(state, method.method, instant, _NO_RELATED)
+    unmet = [f for f in (_open_for_work(method, state),) if f is not None]
+    if not spec.shared_first:
+        unmet.append(Finding(DELIVERABLE_RULE, f"{spec.title} is not shared as a draft; it is approved directly"))
+    if record is None:
+        unmet.append(ctx.missing(DELIVERABLE_RULE, Severity.HARD, kind, f"{spec.title} not submitted", None))
+    elif record.status is not DeliverableStatus.SUBMITTED:
+        unmet.append(Finding(DELIVERABLE_RULE, f"{spec.title} is already {record.status.value}", deliverable=kind))
+    if not belongs_to(participant, spec.owner, state.visit):
+        unmet.append(Finding(ROLE_RULE, f"only the {ctx.describe(spec.owner)} may share the {spec.title}"))
+    if unmet or record is None:
+        raise ActionRefused(Verdict(f"share {kind}", state.id, state.phase, None, tuple(unmet)))
+    _not_before_last(state, instant)
+    recorder = _Recorder(state, instant, actor)
+    recorder.emit(DeliverableShared, kind=kind, visit_id=visit_id, version=record.version)
+    shared = attrs.evolve(record, status=DeliverableStatus.SHARED)
+    return recorder.commit("share", kind, deliverables={**state.deliverables, slot_key(kind, visit_id): shared})
+
+
+def approve(
+    method: CompiledMethod,
+    state: EngagementState,
+    kind: str,
+    *,
+    actor: str,
+    at: dt.datetime,
+    visit: str | None = None,
+    comment: str = "",
+) -> Change:
+    """Approve the latest version for the actor's party; approved once every approver party has."""
+    instant = as_instant(at)
+    participant = _actor(state, actor)
+    record, visit_id = _existing(method, state, kind, visit)
+    spec = method.method.deliverable_specs[kind]
+    ctx = Context(state, method.method, instant, _NO_RELATED)
+    unmet = [f for f in (_open_for_work(method, state),) if f is not None]
+    parties = [
+        p for p in spec.approvers
+        if belongs_to(participant, p, state.visit) and (record is None or not record.approved_by(p))
+    ]
+    if record is None:
+        unmet.append(ctx.missing(DELIVERABLE_RULE, Severity.HARD, kind, f"{spec.title} not submitted", None))
+    elif record.status is DeliverableStatus.APPROVED:
+        unmet.append(Finding(DELIVERABLE_RULE, f"{spec.title} is already approved", deliverable=kind))
+    elif spec.shared_first and record.status is DeliverableStatus.SUBMITTED:
+        unmet.append(Finding(DELIVERABLE_RULE, f"{spec.title} must be shared before it can be agreed", deliverable=kind))
+    if not parties:
+        unmet.append(
+            Finding(ROLE_RULE, f"{participant.name} is not an approver of the {spec.title} still to approve "
+                    f"(approvers: {_parties_text(ctx, spec.approvers) or 'none'})")
+        )
+    if unmet or record is None:
+        raise ActionRefused(Verdict(f"approve {kind}", state.id, state.phase, None, tuple(unmet)))
+    _not_before_last(state, instant)
+    party = parties[0]
+    approvals = (*record.approvals, Approval(actor, party.value, instant, comment))
+    complete = all(any(a.party == p.value for a in approvals) for p in spec.approvers)
+    updated = attrs.evolve(
+        record,
+        approvals=approvals,
+        status=DeliverableStatus.APPROVED if complete else record.status,
+    )
+    recorder = _Recorder(state, instant, actor)
+    recorder.emit(
+        DeliverableApproved, kind=kind, visit_id=visit_id, version=record.version,
+        party=party.value, fully_approved=complete,
+    )
+    return recorder.commit("approve", kind, deliverables={**state.deliverables, slot_key(kind, visit_id): updated})
+
+
+# -- the programme ----------------------------------------------------------------------------
+
+
+def plan_visit(
+    method: CompiledMethod,
+    state: EngagementState,
+    visit: Visit,
+    *,
+    actor: str,
+    at: dt.datetime,
+) -> Change:
+    """Add a visit to the programme, or change one not yet held (R-PROG-1, -5, -7)."""
+    instant = as_instant(at)
+    participant = _actor(state, actor)
+    problems = list(_visit_problems("$.visit", visit, [o.id for o in state.organisations]))
+    if problems:
+        raise InvalidInput("visit", problems)
+    unmet = [f for f in (_open_for_work(method, state),) if f is not None]
+    if not visit.aim.strip():
+        unmet.append(Finding("R-PROG-5", f"visit {visit.id} needs a precise aim", visit_id=visit.id))
+    if not visit.expected_outcome.strip():
+        unmet.append(Finding("R-PROG-5", f"visit {visit.id} needs an anticipated outcome", visit_id=visit.id))
+    index = next((i for i, v in enumerate(state.visits) if v.id == visit.id), None)
+    if index is not None and (
+        index < state.current_visit or (index == state.current_visit and state.visit_in_progress)
+    ):
+        unmet.append(Finding(VISIT_RULE, f"visit {visit.id} has already taken place or is under way", visit_id=visit.id))
+    may_plan = participant.role is Role.FACILITATOR or belongs_to(participant, Party.HOST, visit)
+    if not may_plan:
+        unmet.append(Finding(ROLE_RULE, f"only the facilitator or the host may plan visit {visit.id}"))
+    if unmet:
+        raise ActionRefused(Verdict(f"plan visit {visit.id}", state.id, state.phase, None, tuple(unmet)))
+    _not_before_last(state, instant)
+    visits = list(state.visits)
+    if index is None:
+        visits.append(visit)
+    else:
+        visits[index] = visit
+    recorder = _Recorder(state, instant, actor)
+    tentative = visit.window is None or visit.window.tentative
+    recorder.emit(VisitPlanned, visit_id=visit.id, tentative=tentative)
+    return recorder.commit("plan_visit", visit.id, visits=tuple(visits))

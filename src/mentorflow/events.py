@@ -1,0 +1,235 @@
+"""Typed events that accepted actions emit, and in-process dispatch to the host's handlers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from typing import TypeVar
+
+import attrs
+import pendulum
+
+from mentorflow.verdicts import Finding
+
+__all__ = [
+    "DeliverableApproved",
+    "DeliverableShared",
+    "DeliverableSubmitted",
+    "EngagementCancelled",
+    "EngagementClosed",
+    "EngagementCreated",
+    "EngagementMatched",
+    "EngagementPaused",
+    "EngagementResumed",
+    "Event",
+    "EventBus",
+    "HandlerFailure",
+    "PhaseEntered",
+    "TriggerRefused",
+    "VisitFinished",
+    "VisitPlanned",
+    "VisitStarted",
+    "event_id",
+]
+
+EVENT_SCHEMA_VERSION = 1
+_log = logging.getLogger("mentorflow.events")
+
+
+def event_id(engagement_id: str, sequence: int) -> str:
+    """The deterministic id of an engagement's ``sequence``-th event; unique across engagements."""
+    return f"{engagement_id}#{sequence}"
+
+
+@attrs.frozen(kw_only=True)
+class Event:
+    """What every event carries: identity, order within its engagement, time, actor, schema."""
+
+    id: str
+    engagement_id: str
+    sequence: int
+    at: pendulum.DateTime
+    actor: str
+    schema_version: int = EVENT_SCHEMA_VERSION
+
+
+@attrs.frozen(kw_only=True)
+class EngagementCreated(Event):
+    """An engagement began on a method, in the method's initial phase."""
+
+    method_id: str
+    method_version: int
+    phase: str
+
+
+@attrs.frozen(kw_only=True)
+class PhaseEntered(Event):
+    """A trigger moved the engagement from one phase to another."""
+
+    trigger: str
+    from_phase: str
+    to_phase: str
+
+
+@attrs.frozen(kw_only=True)
+class EngagementMatched(Event):
+    """The match was confirmed: the team is set and preparation can begin."""
+
+    mentor_organisations: tuple[str, ...]
+    mentee_organisations: tuple[str, ...]
+
+
+@attrs.frozen(kw_only=True)
+class VisitPlanned(Event):
+    """A visit was added to the programme or its plan changed."""
+
+    visit_id: str
+    tentative: bool
+
+
+@attrs.frozen(kw_only=True)
+class VisitStarted(Event):
+    """A visit began."""
+
+    visit_id: str
+
+
+@attrs.frozen(kw_only=True)
+class VisitFinished(Event):
+    """A visit ended."""
+
+    visit_id: str
+
+
+@attrs.frozen(kw_only=True)
+class DeliverableSubmitted(Event):
+    """A new version of a deliverable was submitted."""
+
+    kind: str
+    visit_id: str | None
+    version: int
+
+
+@attrs.frozen(kw_only=True)
+class DeliverableShared(Event):
+    """A draft was shared for comments (R-PREP-2)."""
+
+    kind: str
+    visit_id: str | None
+    version: int
+
+
+@attrs.frozen(kw_only=True)
+class DeliverableApproved(Event):
+    """A party approved a deliverable; ``fully_approved`` once every approving party has."""
+
+    kind: str
+    visit_id: str | None
+    version: int
+    party: str
+    fully_approved: bool
+
+
+@attrs.frozen(kw_only=True)
+class EngagementPaused(Event):
+    """The engagement was put on hold."""
+
+    reason: str
+
+
+@attrs.frozen(kw_only=True)
+class EngagementResumed(Event):
+    """The engagement left its hold and returned to its phase."""
+
+    phase: str
+
+
+@attrs.frozen(kw_only=True)
+class EngagementClosed(Event):
+    """The engagement completed its lifecycle."""
+
+
+@attrs.frozen(kw_only=True)
+class EngagementCancelled(Event):
+    """The engagement ended early; ``reason`` says why."""
+
+    reason: str
+    phase: str
+
+
+@attrs.frozen(kw_only=True)
+class TriggerRefused(Event):
+    """A trigger was refused; published only to hosts that ask for refusals, never stored."""
+
+    trigger: str
+    reasons: tuple[Finding, ...]
+
+
+E = TypeVar("E", bound=Event)
+Handler = Callable[[E], object]
+
+
+@attrs.frozen
+class HandlerFailure:
+    """A handler raised while handling an event; the engagement itself is unaffected."""
+
+    event: Event
+    handler: str
+    error: BaseException
+
+
+def _report_failure(failure: HandlerFailure) -> None:
+    _log.error(
+        "handler %s failed on %s %s: %r",
+        failure.handler,
+        type(failure.event).__name__,
+        failure.event.id,
+        failure.error,
+    )
+
+
+class EventBus:
+    """Delivers events to plain callables subscribed per event type (subclasses included).
+
+    A handler that raises does not stop the others: its failure is returned by ``publish`` and
+    passed to ``on_failure`` (by default, logged at ERROR on ``mentorflow.events``).
+    """
+
+    def __init__(self, on_failure: Callable[[HandlerFailure], object] | None = None) -> None:
+        self._handlers: dict[type[Event], list[Callable[[Event], object]]] = {}
+        self._on_failure = on_failure or _report_failure
+
+    def subscribe(self, event_type: type[E], handler: Callable[[E], object]) -> Callable[[], None]:
+        """Call ``handler`` for every event of ``event_type``; returns a function that unsubscribes."""
+        handlers = self._handlers.setdefault(event_type, [])
+        handlers.append(handler)  # type: ignore[arg-type]  # narrowed by the type it is filed under
+
+        def unsubscribe() -> None:
+            if handler in handlers:
+                handlers.remove(handler)  # type: ignore[arg-type]
+
+        return unsubscribe
+
+    def handlers_for(self, event: Event) -> list[Callable[[Event], object]]:
+        """The handlers an event reaches, most general type last."""
+        found: list[Callable[[Event], object]] = []
+        for cls in type(event).__mro__:
+            found.extend(self._handlers.get(cls, ()))  # type: ignore[call-overload]
+        return found
+
+    def publish(self, events: Iterable[Event]) -> tuple[HandlerFailure, ...]:
+        """Deliver events in order; every handler runs even when another raises."""
+        failures: list[HandlerFailure] = []
+        for event in events:
+            for handler in self.handlers_for(event):
+                try:
+                    handler(event)
+                except Exception as error:  # noqa: BLE001 - a host's handler may raise anything
+                    failure = HandlerFailure(event, _name(handler), error)
+                    failures.append(failure)
+                    self._on_failure(failure)
+        return tuple(failures)
+
+
+def _name(handler: Callable[..., object]) -> str:
+    return getattr(handler, "__qualname__", None) or repr(handler)

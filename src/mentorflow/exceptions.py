@@ -1,0 +1,103 @@
+"""The mentorflow exception tree; every error the library raises on purpose is one of these.
+
+::
+
+    MentorflowError
+    ├── InvalidInput                 bad data from the caller; names every field at fault
+    │   ├── InvalidDeliverable       a deliverable's content fails validation
+    │   └── InvalidMethod            a method definition (Python, TOML or JSON) fails lint
+    ├── UnknownTrigger               the method has no trigger of that name
+    ├── UnknownParticipant           the actor is not a participant of the engagement
+    └── ActionRefused                a rule refused the action; carries the Verdict
+        └── TransitionRefused        a refused phase transition
+
+A refusal is data: ``ActionRefused.verdict`` lists every unmet requirement, with the rule id,
+the deliverable, the role that owes it and the due date where there is one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import attrs
+
+if TYPE_CHECKING:
+    from mentorflow.verdicts import Verdict
+
+__all__ = [
+    "ActionRefused",
+    "InvalidDeliverable",
+    "InvalidInput",
+    "InvalidMethod",
+    "MentorflowError",
+    "Problem",
+    "TransitionRefused",
+    "UnknownParticipant",
+    "UnknownTrigger",
+]
+
+
+@attrs.frozen
+class Problem:
+    """One thing wrong with an input: where (a ``$.field`` path) and what."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+class MentorflowError(Exception):
+    """Base of every error mentorflow raises on purpose."""
+
+
+class InvalidInput(MentorflowError, ValueError):
+    """Input from the caller is wrong; ``problems`` names every field at fault."""
+
+    def __init__(self, what: str, problems: Sequence[Problem]) -> None:
+        self.what = what
+        self.problems = tuple(problems)
+        lines = "\n".join(f"  {p}" for p in self.problems)
+        super().__init__(f"invalid {what}:\n{lines}" if lines else f"invalid {what}")
+
+
+class InvalidDeliverable(InvalidInput):
+    """A deliverable's content does not validate."""
+
+
+class InvalidMethod(InvalidInput):
+    """A method definition does not pass lint; ``problems`` lists every finding."""
+
+
+class UnknownTrigger(MentorflowError, LookupError):
+    """The engagement's method has no trigger with this name."""
+
+    def __init__(self, trigger: str, known: Sequence[str]) -> None:
+        self.trigger = trigger
+        self.known = tuple(known)
+        super().__init__(f"unknown trigger {trigger!r}; the method knows {', '.join(known)}")
+
+
+class UnknownParticipant(MentorflowError, LookupError):
+    """The actor named is not a participant of the engagement."""
+
+    def __init__(self, participant_id: str, engagement_id: str) -> None:
+        self.participant_id = participant_id
+        self.engagement_id = engagement_id
+        super().__init__(
+            f"participant {participant_id!r} does not take part in engagement {engagement_id!r}"
+        )
+
+
+class ActionRefused(MentorflowError):
+    """A rule refused the action; ``verdict`` says every reason."""
+
+    def __init__(self, verdict: Verdict) -> None:
+        self.verdict = verdict
+        super().__init__(verdict.explain())
+
+
+class TransitionRefused(ActionRefused):
+    """A phase transition was refused; ``verdict`` says every reason."""

@@ -76,7 +76,7 @@ class Condition(enum.StrEnum):
 
 @attrs.frozen
 class DeadlineRule:
-    """One deadline a method declares relative to a visit; ``deadlines`` resolves it per engagement."""
+    """One deadline a method declares, relative to a visit; resolved per engagement."""
 
     what: str
     condition: Condition

@@ -13,7 +13,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 import attrs
-import pendulum  # noqa: TC002 - attrs records resolve their annotations at runtime
+import pendulum
 import sqlalchemy as sa
 
 if TYPE_CHECKING:

@@ -225,8 +225,10 @@ def tick(
             if deadline.severity not in policy.severities:
                 continue
             for rank, (moment, lead) in enumerate(_moments(deadline, policy)):
+                if moment > now:
+                    continue
                 rid = reminder_id(deadline, lead)
-                if moment > now or rid in ledger:
+                if rid in ledger:
                     continue
                 settled.append(rid)
                 met = deadline.met_by(moment)

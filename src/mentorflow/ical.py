@@ -168,7 +168,7 @@ def _text(event: icalendar.cal.Component, name: str, default: str = "") -> str:
 
 
 def _date(
-    event: icalendar.Event, name: str, where: str, problems: list[Problem]
+    event: icalendar.cal.Component, name: str, where: str, problems: list[Problem]
 ) -> pendulum.Date | None:
     prop = event.get(name)
     value = prop.dt if prop is not None else None

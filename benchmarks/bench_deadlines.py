@@ -29,8 +29,8 @@ def fill(db: sa.Engine, rows: int, seed: int = 7) -> None:
     """``rows`` deadlines over three years, 70 % already met, inserted by executemany in batches."""
     rng = random.Random(seed)
     insert = (
-        "INSERT INTO deadlines (engagement_id, key, what, condition, title, owed_by, visit_id, rule, "
-        "severity, due_utc, due_zone, met, engagement_version) "
+        "INSERT INTO deadlines (engagement_id, key, what, condition, title, owed_by, visit_id, "
+        "rule, severity, due_utc, due_zone, met, engagement_version) "
         "VALUES (?, ?, ?, 'submitted', 'a deliverable', 'host', NULL, 'R-PREP-4', 'hard', ?, "
         "'Europe/Rome', ?, 1)"
     )

@@ -137,7 +137,7 @@ def _work_shadowing(host: str, window: VisitWindow, event: str, topics: tuple[st
     visit = Visit(
         id=f"ws-{host}-2017",
         host=host,
-        visitors=(*REPLICATORS, FACILITATOR_ID),
+        visitors=REPLICATORS,
         mode=VisitMode.IN_PERSON,
         window=window,
         aim=f"Observe how {CITIES[host].name} runs {topics[0]} and {topics[1]}",
@@ -161,7 +161,7 @@ def _mentoring(mentee: str, mentors: tuple[str, ...], window: VisitWindow, event
     visit = Visit(
         id=f"mentoring-{mentee}",
         host=mentee,
-        visitors=(*mentors, FACILITATOR_ID),
+        visitors=mentors,
         mode=VisitMode.IN_PERSON,
         window=window,
         aim=f"Test the mentors' hypotheses on heritage-led regeneration with {CITIES[mentee].name}'s actors",

@@ -35,9 +35,7 @@ class TransitionTable:
 
     __slots__ = ("_dest", "_events", "_machine", "_triggers_from")
 
-    def __init__(
-        self, states: Iterable[str], edges: Iterable[tuple[str, str, str]], initial: str
-    ) -> None:
+    def __init__(self, states: Iterable[str], edges: Iterable[tuple[str, str, str]], initial: str) -> None:
         machine = Machine(
             model=None,
             states=list(states),
@@ -83,7 +81,5 @@ class TransitionTable:
         """Run the machine's trigger from ``source`` for an allowed action; return the new state."""
         cursor = _Cursor(source)
         if not self._events[trigger].trigger(cursor, allowed=True):
-            raise RuntimeError(
-                f"transitions refused {trigger!r} from {source!r}"
-            )  # pragma: no cover
+            raise RuntimeError(f"transitions refused {trigger!r} from {source!r}")  # pragma: no cover
         return cursor.state

@@ -155,9 +155,7 @@ class Delivered:
         """Findings for this requirement in ``ctx``."""
         if ctx.record(self.deliverable) is None:
             label = ctx.spec(self.deliverable).title
-            yield ctx.missing(
-                self.rule, self.severity, self.deliverable, f"{label} not submitted", self.due
-            )
+            yield ctx.missing(self.rule, self.severity, self.deliverable, f"{label} not submitted", self.due)
 
 
 @attrs.frozen
@@ -201,15 +199,10 @@ class VisitPrepared:
             yield Finding(self.rule, "no visit is planned", self.severity)
             return
         if not visit.aim.strip():
-            yield Finding(
-                self.rule, f"visit {visit.id} has no aim", self.severity, visit_id=visit.id
-            )
+            yield Finding(self.rule, f"visit {visit.id} has no aim", self.severity, visit_id=visit.id)
         if not visit.expected_outcome.strip():
             yield Finding(
-                self.rule,
-                f"visit {visit.id} has no expected outcome",
-                self.severity,
-                visit_id=visit.id,
+                self.rule, f"visit {visit.id} has no expected outcome", self.severity, visit_id=visit.id
             )
 
 
@@ -227,14 +220,10 @@ class VisitDatesFixed:
         if visit is None:
             yield Finding(self.rule, "no visit is planned", self.severity)
         elif visit.window is None:
-            yield Finding(
-                self.rule, f"visit {visit.id} has no dates", self.severity, visit_id=visit.id
-            )
+            yield Finding(self.rule, f"visit {visit.id} has no dates", self.severity, visit_id=visit.id)
         elif visit.window.tentative:
             yield Finding(
-                self.rule,
-                f"visit {visit.id} dates are still tentative (TBC)",
-                self.severity,
+                self.rule, f"visit {visit.id} dates are still tentative (TBC)", self.severity,
                 visit_id=visit.id,
             )
 
@@ -259,10 +248,7 @@ class AgendaIncludes:
         visit, record = _agenda_of(ctx)
         if record is None:
             yield Finding(
-                self.rule,
-                "the visit has no agenda yet",
-                self.severity,
-                deliverable="agenda",
+                self.rule, "the visit has no agenda yet", self.severity, deliverable="agenda",
                 visit_id=visit.id if visit else None,
             )
             return
@@ -276,11 +262,8 @@ class AgendaIncludes:
         for kind in self.kinds:
             if kind not in present:
                 yield Finding(
-                    self.rule,
-                    f"no {kind.value.replace('_', ' ')} session {where}",
-                    self.severity,
-                    deliverable="agenda",
-                    visit_id=visit.id if visit else None,
+                    self.rule, f"no {kind.value.replace('_', ' ')} session {where}", self.severity,
+                    deliverable="agenda", visit_id=visit.id if visit else None,
                 )
 
 
@@ -349,9 +332,7 @@ class InPersonVisit:
     def evaluate(self, ctx: Context) -> Iterator[Finding]:
         """Findings for this requirement in ``ctx``."""
         if ctx.state.visits and all(v.mode is VisitMode.ONLINE for v in ctx.state.visits):
-            yield Finding(
-                self.rule, "every visit is online; trust is harder to build", self.severity
-            )
+            yield Finding(self.rule, "every visit is online; trust is harder to build", self.severity)
 
 
 @attrs.frozen
@@ -385,9 +366,7 @@ class TeamComposition:
             (Role.MENTEE, params.reps_per_mentee_city),
         ):
             for org in state.organisations_with(role):
-                count = sum(
-                    1 for p in state.participants if p.role is role and p.organisation_id == org
-                )
+                count = sum(1 for p in state.participants if p.role is role and p.organisation_id == org)
                 if not low <= count <= high:
                     yield Finding(
                         self.reps_rule,
@@ -416,11 +395,8 @@ class LeadTime:
         if submitted > deadline:
             spec = ctx.spec(self.deliverable)
             yield ctx.missing(
-                self.rule,
-                self.severity,
-                self.deliverable,
-                f"{spec.title} {'arrived' if record else 'is'} later than its lead time",
-                self.due,
+                self.rule, self.severity, self.deliverable,
+                f"{spec.title} {'arrived' if record else 'is'} later than its lead time", self.due,
             )
 
 
@@ -441,10 +417,8 @@ class PageCount:
         pages = record.content.pages  # type: ignore[union-attr]  # kind fixes the content type
         if not low <= pages <= high:
             yield Finding(
-                self.rule,
-                f"learning objectives run to {pages} pages; {low} to {high} suggested",
-                self.severity,
-                deliverable=LearningObjectives.kind,
+                self.rule, f"learning objectives run to {pages} pages; {low} to {high} suggested",
+                self.severity, deliverable=LearningObjectives.kind,
             )
 
 
@@ -499,25 +473,21 @@ class ProgrammeShape:
         visits = ctx.state.visits
         if len(visits) != len(self.slots):
             yield Finding(
-                self.rule,
-                f"{len(visits)} visits planned; the programme has {len(self.slots)}",
+                self.rule, f"{len(visits)} visits planned; the programme has {len(self.slots)}",
                 self.severity,
             )
         hosts = {o: r for r in (Role.MENTOR, Role.MENTEE) for o in ctx.state.organisations_with(r)}
         for number, (visit, slot) in enumerate(zip(visits, self.slots, strict=False), start=1):
             if visit.mode is not slot.mode:
                 yield Finding(
-                    self.rule,
-                    f"visit {number} ({visit.id}) must be {slot.mode.value}",
-                    self.severity,
-                    visit_id=visit.id,
+                    self.rule, f"visit {number} ({visit.id}) must be {slot.mode.value}",
+                    self.severity, visit_id=visit.id,
                 )
             if hosts.get(visit.host) is not slot.host:
                 yield Finding(
                     self.rule,
                     f"visit {number} ({visit.id}) must be hosted by the {ctx.method.labels.label(slot.host)}",
-                    self.severity,
-                    visit_id=visit.id,
+                    self.severity, visit_id=visit.id,
                 )
 
 
@@ -535,14 +505,12 @@ class PrerequisitesClosed:
             phase = ctx.related.get(other)
             if phase is None:
                 yield Finding(
-                    self.rule,
-                    f"the phase of prerequisite engagement {other!r} was not given",
+                    self.rule, f"the phase of prerequisite engagement {other!r} was not given",
                     self.severity,
                 )
             elif phase != "closed":
                 yield Finding(
-                    self.rule,
-                    f"prerequisite engagement {other!r} is in {phase}, not closed",
+                    self.rule, f"prerequisite engagement {other!r} is in {phase}, not closed",
                     self.severity,
                 )
 
@@ -582,9 +550,7 @@ class ActionsReviewed:
         roadmap = ctx.state.deliverable(LocalRoadmap.kind)
         review = ctx.state.deliverable(FollowUpReview.kind)
         if roadmap is None:
-            yield Finding(
-                self.rule, "there is no roadmap whose actions could be reviewed", self.severity
-            )
+            yield Finding(self.rule, "there is no roadmap whose actions could be reviewed", self.severity)
             return
         reviewed = (
             {r.action_id for r in review.content.reviews}  # type: ignore[union-attr]
@@ -594,10 +560,8 @@ class ActionsReviewed:
         for action in roadmap.content.actions:  # type: ignore[union-attr]
             if action.id not in reviewed:
                 yield Finding(
-                    self.rule,
-                    f"action {action.id} ({action.title}) has no recorded status",
-                    self.severity,
-                    deliverable=FollowUpReview.kind,
+                    self.rule, f"action {action.id} ({action.title}) has no recorded status",
+                    self.severity, deliverable=FollowUpReview.kind,
                 )
 
 

@@ -207,7 +207,10 @@ def _plain(obj: object, audience: Audience) -> Any:
 
 def _drop_hidden_indicator_names(doc: LocalRoadmap, data: dict[str, Any]) -> None:
     # An action names its indicators; the name of an internal indicator is internal text too.
-    secret = {i.name for i in doc.indicators if i.internal or "name" in i.internal_fields}
+    hide_all = "indicators" in doc.internal_fields
+    secret = {
+        i.name for i in doc.indicators if hide_all or i.internal or "name" in i.internal_fields
+    }
     if "actions" not in data:
         return
     for action in data["actions"]:

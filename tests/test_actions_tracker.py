@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pendulum
 import pytest
 from hypothesis import settings
@@ -217,7 +219,7 @@ class TrackingMachine(RuleBasedStateMachine):
         updates = self.tracker.updates
         assert updates[: len(self.seen)] == self.seen
         assert [u.sequence for u in updates] == list(range(1, len(updates) + 1))
-        assert all(a.at <= b.at for a, b in zip(updates, updates[1:], strict=False))
+        assert all(a.at <= b.at for a, b in itertools.pairwise(updates))
         self.seen = updates
 
     @invariant()

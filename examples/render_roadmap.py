@@ -13,6 +13,7 @@ import pendulum
 from mentorflow import sharing_cities
 from mentorflow.documents import Audience, Cover, render
 from mentorflow.lineage import Lineage
+from mentorflow.model import RoleLabels
 
 
 def main() -> None:
@@ -23,6 +24,7 @@ def main() -> None:
         city="Burgas",
         subtitle="Sharing Cities mentoring, with London, Milan and Lisbon as mentor cities",
         date=pendulum.date(2019, 6, 1),
+        labels=RoleLabels(mentor="mentor city", mentee="mentee city"),
         city_names=sharing_cities.CITY_NAMES,
     )
     public = render(roadmap, audience=Audience.PUBLIC, format="html", cover=cover)

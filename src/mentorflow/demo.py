@@ -1,0 +1,181 @@
+"""The demo: the ROCK 2017-18 programme walked through match-making, preparation, visit, follow-up."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+from typing import TextIO
+
+import attrs
+import pendulum
+
+from mentorflow import rock2017 as rock
+from mentorflow.engagement import Engagement
+from mentorflow.events import Event, EventBus, PhaseEntered
+from mentorflow.exceptions import TransitionRefused
+from mentorflow.model import VisitWindow
+
+__all__ = ["main", "run"]
+
+FACILITATOR = rock.rep(rock.FACILITATOR_ID)
+#: Fixed dates for the two visits the calendar leaves "TBC" (illustrative; R-PROG-7).
+FIXED_DATES = {
+    "mentoring-skopje": VisitWindow(pendulum.date(2018, 1, 17), pendulum.date(2018, 1, 19)),
+    "mentoring-lisbon": VisitWindow(pendulum.date(2018, 2, 14), pendulum.date(2018, 2, 16)),
+}
+
+
+class _Narrator:
+    """Prints what happens, one line per transition and one block per refusal."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+
+    def say(self, text: str) -> None:
+        print(text, file=self.out)
+
+    def on_phase(self, event: PhaseEntered) -> None:
+        self.say(
+            f"  {event.at.to_date_string()}  {event.trigger}: {event.from_phase} -> {event.to_phase}"
+        )
+
+    def attempt(
+        self, engagement: Engagement, trigger: str, at: pendulum.DateTime, **kwargs: object
+    ) -> bool:
+        """Fire ``trigger``; on refusal print every reason and return False."""
+        try:
+            outcome = engagement.fire(trigger, actor=FACILITATOR, at=at, **kwargs)  # type: ignore[arg-type]
+        except TransitionRefused as refusal:
+            self.say(f"  {at.to_date_string()}  {trigger} refused:")
+            for finding in refusal.verdict.unmet:
+                self.say(f"      - {finding}")
+            return False
+        accepted = {a.rule: a.reason for a in engagement.history[-1].acknowledged}
+        for warning in outcome.warnings:
+            note = f" (acknowledged: {accepted[warning.rule]})" if warning.rule in accepted else ""
+            self.say(f"      ! warning {warning}{note}")
+        return True
+
+
+def _visit_days(engagement: Engagement) -> tuple[pendulum.DateTime, pendulum.DateTime]:
+    visit = engagement.state.visit
+    assert visit is not None
+    assert visit.window is not None
+    host = engagement.state.organisation(visit.host)
+    zone = host.timezone if host is not None else "UTC"
+    start, end = visit.window.start, visit.window.end
+    return (
+        pendulum.datetime(start.year, start.month, start.day, 9, tz=zone),
+        pendulum.datetime(end.year, end.month, end.day, 18, tz=zone),
+    )
+
+
+def _fix_tentative_dates(
+    engagement: Engagement, narrator: _Narrator, at: pendulum.DateTime
+) -> None:
+    visit = engagement.state.visit
+    if visit is not None and visit.window is not None and visit.window.tentative:
+        fixed = attrs.evolve(visit, window=FIXED_DATES[visit.id])
+        engagement.plan_visit(fixed, actor=FACILITATOR, at=at)
+        narrator.say(f"  {at.to_date_string()}  dates fixed for {visit.id}: {fixed.window}")
+
+
+def _mentoring(engagement: Engagement, plan: rock.EngagementPlan, narrator: _Narrator) -> None:
+    mentee = plan.visits[0].host
+    mentor = plan.visits[0].visitors[0]
+    prep = pendulum.datetime(2017, 9, 15, tz="Europe/Brussels")
+    narrator.attempt(engagement, "confirm_match", prep)
+    if not narrator.attempt(engagement, "start_visit", prep):
+        engagement.submit(rock.needs_assessment(), actor=rock.rep(mentee), at=prep)
+        engagement.submit(rock.mentors_paper(), actor=rock.rep(mentor), at=prep)
+        engagement.share("mentors_paper", actor=rock.rep(mentor), at=prep)
+        engagement.approve("mentors_paper", actor=rock.rep(mentee), at=prep, comment="agreed")
+        engagement.submit(rock.language_plan(), actor=rock.rep(mentee), at=prep)
+        _fix_tentative_dates(engagement, narrator, prep)
+        engagement.submit(rock.agenda_for(engagement.state.visit), actor=rock.rep(mentee), at=prep)  # type: ignore[arg-type]
+        engagement.approve("agenda", actor=rock.rep(mentor), at=prep)
+        narrator.say(
+            "  ...needs assessment, mentors' paper (shared, agreed), language plan, agenda supplied"
+        )
+    visit_start, visit_end = _visit_days(engagement)
+    narrator.attempt(engagement, "start_visit", visit_start)
+    narrator.attempt(engagement, "finish_visit", visit_end)
+    after = visit_end.add(days=20)
+    if not narrator.attempt(engagement, "start_review", after):
+        engagement.submit(rock.visit_report(), actor=rock.rep(mentor), at=after)
+        engagement.approve("visit_report", actor=FACILITATOR, at=after)
+        engagement.submit(rock.roadmap(), actor=rock.rep(mentee), at=after)
+        engagement.submit(rock.article(plan.title), actor=FACILITATOR, at=after)
+        narrator.say("  ...visit report (approved), roadmap and rapporteur's article supplied")
+    year_later = visit_end.add(months=12, days=2)
+    narrator.attempt(engagement, "start_review", year_later)
+    if not narrator.attempt(engagement, "close", year_later):
+        engagement.submit(rock.follow_up_review(rock.roadmap()), actor=FACILITATOR, at=year_later)
+        narrator.say("  ...follow-up review of every roadmap action supplied")
+    narrator.attempt(engagement, "close", year_later)
+
+
+def _work_shadowing(engagement: Engagement, plan: rock.EngagementPlan, narrator: _Narrator) -> None:
+    host = plan.visits[0].host
+    visitor = plan.visits[0].visitors[0]
+    visit_start, visit_end = _visit_days(engagement)
+    prep = visit_start.subtract(months=3)
+    narrator.attempt(engagement, "confirm_match", prep)
+    if not narrator.attempt(engagement, "start_visit", prep):
+        engagement.submit(rock.learning_objectives(), actor=rock.rep(visitor), at=prep)
+        engagement.submit(rock.visitor_questions(), actor=rock.rep(visitor), at=prep)
+        engagement.submit(rock.travel_guide(host), actor=rock.rep(host), at=prep)
+        engagement.submit(rock.language_plan(), actor=rock.rep(host), at=prep)
+        engagement.submit(
+            rock.agenda_for(plan.visits[0], work_shadowing=True), actor=rock.rep(host), at=prep
+        )
+        engagement.approve("agenda", actor=rock.rep(visitor), at=prep)
+        narrator.say(
+            "  ...learning objectives, questions, travel guide, language plan, agenda supplied"
+        )
+    long_visit = {"R-VISIT-1": "the visit follows the four days of the related festival"}
+    narrator.attempt(engagement, "start_visit", visit_start, acknowledge=long_visit)
+    narrator.attempt(engagement, "finish_visit", visit_end)
+    after = visit_end.add(days=14)
+    if not narrator.attempt(engagement, "close", after):
+        engagement.submit(rock.visitor_summary(), actor=rock.rep(visitor), at=after)
+        engagement.submit(rock.host_reflection(), actor=rock.rep(host), at=after)
+        engagement.submit(rock.visitors_report(), actor=rock.rep(visitor), at=after)
+        engagement.submit(rock.article(plan.title), actor=FACILITATOR, at=after)
+        narrator.say("  ...visitor summary, host reflection, visitors' report and article supplied")
+    narrator.attempt(engagement, "close", after)
+
+
+WALKS: dict[str, Callable[[Engagement, rock.EngagementPlan, _Narrator], None]] = {
+    "rock.mentoring": _mentoring,
+    "rock.work_shadowing": _work_shadowing,
+}
+
+
+def run(out: TextIO = sys.stdout) -> dict[str, str]:
+    """Walk every engagement of the ROCK 2017-18 calendar; return each one's final phase."""
+    narrator = _Narrator(out)
+    bus = EventBus()
+    bus.subscribe(PhaseEntered, narrator.on_phase)
+    events: list[Event] = []
+    bus.subscribe(Event, events.append)
+    finals: dict[str, str] = {}
+    for plan in rock.programme():
+        created = pendulum.datetime(2017, 6, 1, tz="Europe/Brussels")
+        narrator.say(f"\n{plan.title}  [{plan.method_id}]")
+        engagement = plan.start(at=created, bus=bus)
+        WALKS[plan.method_id](engagement, plan, narrator)
+        narrator.say(f"  => {engagement.phase} after {engagement.version} actions")
+        finals[plan.id] = engagement.phase
+    narrator.say(f"\n{len(finals)} engagements, {len(events)} events published")
+    return finals
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the demo and print the walk; exit status 0 when every engagement closed."""
+    finals = run()
+    return 0 if all(phase == "closed" for phase in finals.values()) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

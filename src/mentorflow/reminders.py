@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import attrs
-import pendulum  # noqa: TC002 - attrs records resolve their annotations at runtime (cattrs)
+import pendulum
 
 from mentorflow.catalog import compiled
 from mentorflow.compiled import CompiledMethod

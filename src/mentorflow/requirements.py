@@ -61,7 +61,9 @@ class Due:
     months: int = 0
     days: int = 0
 
-    def resolve(self, state: EngagementState, visit: Visit | None = None) -> pendulum.DateTime | None:
+    def resolve(
+        self, state: EngagementState, visit: Visit | None = None
+    ) -> pendulum.DateTime | None:
         """The absolute instant in the host city's time zone; None while dates are tentative.
 
         The anchor is the visit at hand, or ``visit`` when given (the schedule resolves the

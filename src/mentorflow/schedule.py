@@ -26,7 +26,7 @@ import enum
 from typing import TYPE_CHECKING
 
 import attrs
-import pendulum  # noqa: TC002 - attrs records resolve their annotations at runtime (cattrs)
+import pendulum
 
 from mentorflow.model import Party, Role, Visit
 from mentorflow.requirements import (

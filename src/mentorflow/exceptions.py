@@ -9,6 +9,7 @@
     │   └── InvalidMethod            a method definition (Python, TOML or JSON) fails lint
     ├── UnknownTrigger               the method has no trigger of that name
     ├── UnknownParticipant           the actor is not a participant of the engagement
+    ├── UnknownEngagement            the store holds no engagement with that id
     ├── ConcurrencyConflict          the engagement changed since it was loaded; nothing written
     └── ActionRefused                a rule refused the action; carries the Verdict
         └── TransitionRefused        a refused phase transition
@@ -37,6 +38,7 @@ __all__ = [
     "MentorflowError",
     "Problem",
     "TransitionRefused",
+    "UnknownEngagement",
     "UnknownParticipant",
     "UnknownTrigger",
 ]
@@ -114,6 +116,14 @@ class ConcurrencyConflict(MentorflowError):
         super().__init__(
             f"engagement {engagement_id!r} was loaded at version {expected_version}, but {found}"
         )
+
+
+class UnknownEngagement(MentorflowError, LookupError):
+    """The store holds no engagement with this id."""
+
+    def __init__(self, engagement_id: str) -> None:
+        self.engagement_id = engagement_id
+        super().__init__(f"no engagement {engagement_id!r} is stored")
 
 
 class ActionRefused(MentorflowError):

@@ -193,6 +193,22 @@ def _strict(kind: type, label: str) -> Callable[[object, object], Any]:
     return load
 
 
+def _exactly(kind: type) -> Callable[[Any], bool]:
+    return lambda t: t is kind
+
+
+def _is_enum(kind: Any) -> bool:
+    return isinstance(kind, type) and issubclass(kind, enum.Enum)
+
+
+def _load_enum(value: object, kind: type[enum.Enum]) -> enum.Enum:
+    try:
+        return kind(value)
+    except ValueError:
+        known = ", ".join(str(m.value) for m in kind)
+        raise _Mismatch(f"{value!r} is not a {kind.__name__} ({known})") from None
+
+
 def _load_float(value: object, _: object) -> float:
     if type(value) is float or type(value) is int:
         return float(value)
@@ -293,8 +309,10 @@ def make_converter(*, detailed_validation: bool = True) -> cattrs.Converter:
         prefer_attrib_converters=False,
     )
     for kind, label in ((str, "a string"), (int, "an integer"), (bool, "true or false")):
-        converter.register_structure_hook(kind, _strict(kind, label))
-    converter.register_structure_hook(float, _load_float)
+        # Exact types only: a hook for ``str`` would otherwise also catch StrEnum subclasses.
+        converter.register_structure_hook_func(_exactly(kind), _strict(kind, label))
+    converter.register_structure_hook_func(_exactly(float), _load_float)
+    converter.register_structure_hook_func(_is_enum, _load_enum)
     converter.register_unstructure_hook(pendulum.DateTime, _dump_datetime)
     converter.register_structure_hook(pendulum.DateTime, _load_datetime)
     converter.register_unstructure_hook(pendulum.Date, pendulum.Date.isoformat)

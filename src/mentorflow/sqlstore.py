@@ -87,7 +87,9 @@ class SqlStore:
         self._methods = methods if methods is not None else MethodRegistry.builtin()
         t = self.tables
         e = t.engagements
-        self._select_snapshot = sa.select(e.c.snapshot, e.c.version).where(
+        self._select_snapshot = sa.select(
+            e.c.snapshot, e.c.version, e.c.method_id, e.c.method_version
+        ).where(
             e.c.id == sa.bindparam("id")
         )
         self._select_version = sa.select(e.c.version).where(e.c.id == sa.bindparam("id"))
@@ -181,7 +183,15 @@ class SqlStore:
                     f"holds {state.version} entries; the row says version {row.version}",
                 )
             )
-        if (state.method_id, state.method_version) in self._methods:
+        if (state.method_id, state.method_version) != (row.method_id, row.method_version):
+            problems.append(
+                Problem(
+                    "$.method_version",
+                    f"snapshot follows {state.method_id} v{state.method_version}; "
+                    f"the row says {row.method_id} v{row.method_version}",
+                )
+            )
+        elif (state.method_id, state.method_version) in self._methods:
             method = self._methods.get(state.method_id, state.method_version)
             problems += method_problems(state, method)
         if problems:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from typing import Any
 from pathlib import Path
 
 import pendulum
@@ -79,3 +80,65 @@ def bologna(store: SqlStore, engagement_id: str = "rock-mentoring-bologna") -> S
         themes=plan.themes,
         visits=plan.visits,
     )
+
+
+# -- child processes (spawned: they import this module, never share a connection) ---------------
+
+
+def toggle(engagement: StoredEngagement) -> None:
+    """Pause a running engagement or resume a paused one: every toggle conflicts with any other."""
+    if engagement.phase == "paused":
+        engagement.fire("resume", actor=FACILITATOR, at=CREATED)
+    else:
+        engagement.fire("pause", actor=FACILITATOR, at=CREATED, reason="toggle")
+
+
+def conflicting_worker(target: str, schema: str | None, attempts: int) -> tuple[int, int, list[str]]:
+    """Fire ``attempts`` toggles on one engagement; count saves, conflicts and anything else."""
+    from mentorflow.exceptions import ConcurrencyConflict
+
+    store = SqlStore.open(target, schema=schema, create=False)
+    saved = conflicts = 0
+    others: list[str] = []
+    for _ in range(attempts):
+        try:
+            toggle(StoredEngagement.load(store, "rock-mentoring-bologna"))
+            saved += 1
+        except ConcurrencyConflict:
+            conflicts += 1
+        except Exception as error:
+            others.append(repr(error))
+    store.close()
+    return saved, conflicts, others
+
+
+def firing_forever(target: str, schema: str | None) -> None:
+    """Toggle the engagement until killed."""
+    from mentorflow.store import retry_action
+
+    store = SqlStore.open(target, schema=schema, create=False)
+    while True:
+        retry_action(store, "rock-mentoring-bologna", toggle, attempts=50)
+
+
+def effects_handler(effects_path: str) -> Any:
+    """An idempotent handler: applies each event's effect once, keyed on the event id."""
+    engine = sa.create_engine(f"sqlite:///{effects_path}", connect_args={"timeout": 30})
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE IF NOT EXISTS handled (event_id TEXT PRIMARY KEY, effects INTEGER)")
+
+    def handle(event: Any) -> None:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO handled VALUES (?, 1) ON CONFLICT (event_id) DO NOTHING", (event.id,)
+            )
+
+    return handle
+
+
+def relaying_forever(target: str, schema: str | None, effects_path: str) -> None:
+    """Run a relay with the idempotent handler until killed."""
+    from mentorflow.outbox import Relay
+
+    store = SqlStore.open(target, schema=schema, create=False)
+    Relay(store, effects_handler(effects_path), batch_size=5).run(idle_seconds=0.01)

@@ -245,7 +245,18 @@ def _sequence_hook(kind: Any, converter: cattrs.Converter) -> Callable[[Any, Any
                 raise _Mismatch(f"expected a list, got {type(value).__name__}")
             return build(_with_index_notes(value, lambda _i: (item_hook, item_type), kind))
 
-        return load_many
+        def load_many_fast(value: Any, _: Any) -> Any:
+            # The fast converter stops at the first error; the detailed one names them all.
+            if type(value) is not list and type(value) is not tuple:
+                raise _Mismatch(f"expected a list, got {type(value).__name__}")
+            if item_type is str:
+                for item in value:
+                    if type(item) is not str:
+                        raise _Mismatch("expected a string")
+                return build(value)
+            return build([item_hook(item, item_type) for item in value])
+
+        return load_many if converter.detailed_validation else load_many_fast
     item_hooks = [(converter.get_structure_hook(a), a) for a in args]
 
     def load_fixed(value: Any, _: Any) -> Any:

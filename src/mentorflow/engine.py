@@ -44,6 +44,7 @@ from mentorflow.exceptions import (
 from mentorflow.methods import Effect, TriggerSpec
 from mentorflow.model import Organisation, Participant, Party, Role, Theme, Visit, belongs_to
 from mentorflow.requirements import Context
+from mentorflow.schedule import overdue_findings
 from mentorflow.state import (
     PAUSED_PREFIX,
     Acknowledgement,
@@ -90,6 +91,8 @@ class Change:
 
 def as_instant(at: dt.datetime, field: str = "at") -> pendulum.DateTime:
     """``at`` as a pendulum instant; a naive datetime is refused, since its zone would be a guess."""
+    if type(at) is pendulum.DateTime and at.tzinfo is not None:
+        return at  # the common case, first: pendulum instants always carry a zone
     if not isinstance(at, dt.datetime):
         raise InvalidInput(
             "time", [Problem(f"$.{field}", f"expected a datetime, got {type(at).__name__}")]
@@ -319,7 +322,8 @@ def _evaluate(
     for requirement in spec.requirements:
         for finding in requirement.evaluate(ctx):
             (unmet if finding.severity is Severity.HARD else warnings).append(finding)
-    return Verdict(spec.name, state.id, state.phase, dest, tuple(unmet), tuple(warnings))
+    overdue = overdue_findings(method, state, at)
+    return Verdict(spec.name, state.id, state.phase, dest, tuple(unmet), tuple(warnings), overdue)
 
 
 def fire(

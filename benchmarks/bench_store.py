@@ -44,16 +44,23 @@ def bench_restore() -> bool:
 
     measured = median_seconds(restore, number=50)
     baseline = median_seconds(lambda: json.loads(text), number=50)
-    return report_ratio(f"restore a {len(text) // 1024} KiB snapshot vs json.loads", measured, baseline, target=3.0)
+    return report_ratio(
+        f"restore a {len(text) // 1024} KiB snapshot vs json.loads", measured, baseline, target=3.0
+    )
 
 
 def bench_save(target: str, schema: str | None, label: str) -> bool:
     """One pause/resume toggle fired and saved with its outbox row, vs raw UPDATE + INSERT."""
     store = SqlStore.open(target, schema=schema)
     engagement = StoredEngagement.start(
-        compiled("rock.mentoring"), store=store, id="bench", title="bench",
-        organisations=rock.programme()[2].organisations, participants=rock.programme()[2].participants,
-        actor=FACILITATOR, at=AT,
+        compiled("rock.mentoring"),
+        store=store,
+        id="bench",
+        title="bench",
+        organisations=rock.programme()[2].organisations,
+        participants=rock.programme()[2].participants,
+        actor=FACILITATOR,
+        at=AT,
     )
     codec = default_codec()
 
@@ -84,13 +91,17 @@ def bench_save(target: str, schema: str | None, label: str) -> bool:
         if store.dialect == "sqlite":
             cursor.execute("BEGIN IMMEDIATE")
         cursor.execute(update, (snapshot, "bench"))
-        cursor.execute(insert, (f"raw-{next(counter)}", "bench", 0, "X", payload, "delivered", 0, ""))
+        cursor.execute(
+            insert, (f"raw-{next(counter)}", "bench", 0, "X", payload, "delivered", 0, "")
+        )
         raw.commit()
 
     baseline = median_seconds(hand_written, number=40, repeat=5)
     raw.close()
     store.close()
-    return report_ratio(f"fire + save + outbox ({label}) vs UPDATE + INSERT", measured, baseline, target=1.5)
+    return report_ratio(
+        f"fire + save + outbox ({label}) vs UPDATE + INSERT", measured, baseline, target=1.5
+    )
 
 
 def main() -> bool:

@@ -42,7 +42,9 @@ engagement.share("mentors_paper", actor=rock.rep("athens"), at=AT)
 engagement.approve("mentors_paper", actor=rock.rep("bologna"), at=AT)
 
 # Deliver the stored events, at least once, in order.
-delivered = Relay(store, lambda event: print("  event", event.sequence, type(event).__name__)).run_once()
+delivered = Relay(
+    store, lambda event: print("  event", event.sequence, type(event).__name__)
+).run_once()
 print(f"{len(delivered.delivered)} events delivered from the outbox")
 assert engagement.version == 6
 store.close()

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import pendulum
 import pytest
@@ -33,7 +33,9 @@ def postgres_or_skip() -> None:
     except Exception as error:
         if os.environ.get("CI"):
             raise
-        pytest.skip(f"no PostgreSQL at {PG_URL} ({type(error).__name__}); set CI=true to require it")
+        pytest.skip(
+            f"no PostgreSQL at {PG_URL} ({type(error).__name__}); set CI=true to require it"
+        )
 
 
 def store_target(backend: str, tmp_path: Path) -> tuple[str, str | None]:
@@ -93,7 +95,9 @@ def toggle(engagement: StoredEngagement) -> None:
         engagement.fire("pause", actor=FACILITATOR, at=CREATED, reason="toggle")
 
 
-def conflicting_worker(target: str, schema: str | None, attempts: int) -> tuple[int, int, list[str]]:
+def conflicting_worker(
+    target: str, schema: str | None, attempts: int
+) -> tuple[int, int, list[str]]:
     """Fire ``attempts`` toggles on one engagement; count saves, conflicts and anything else."""
     from mentorflow.exceptions import ConcurrencyConflict
 
@@ -125,7 +129,9 @@ def effects_handler(effects_path: str) -> Any:
     """An idempotent handler: applies each event's effect once, keyed on the event id."""
     engine = sa.create_engine(f"sqlite:///{effects_path}", connect_args={"timeout": 30})
     with engine.begin() as conn:
-        conn.exec_driver_sql("CREATE TABLE IF NOT EXISTS handled (event_id TEXT PRIMARY KEY, effects INTEGER)")
+        conn.exec_driver_sql(
+            "CREATE TABLE IF NOT EXISTS handled (event_id TEXT PRIMARY KEY, effects INTEGER)"
+        )
 
     def handle(event: Any) -> None:
         with engine.begin() as conn:

@@ -15,6 +15,7 @@ import pendulum
 import pytest
 import sqlalchemy as sa
 
+from _stores import bologna
 from mentorflow import demo
 from mentorflow import rock2017 as rock
 from mentorflow.catalog import METHODS
@@ -26,8 +27,6 @@ from mentorflow.serialization import MAX_DOCUMENT_BYTES, default_codec
 from mentorflow.sqlstore import SqlStore
 from mentorflow.state import HistoryEntry
 from mentorflow.store import StoredEngagement
-
-from _stores import bologna
 
 codec = default_codec()
 SEED = int(os.environ.get("MENTORFLOW_FUZZ_SEED", "20171124"))
@@ -48,11 +47,21 @@ def _bases() -> list[tuple[str, Any, Callable[[object], object]]]:
         ("state", codec.dump(state), codec.load_state)
     ]
     bases += [("event", codec.dump(e), codec.load_event) for e in events]
-    bases += [("content", codec.dump(r.content), codec.load_content) for r in state.deliverables.values()]
-    bases += [("history", codec.dump(h), lambda d: codec.load(d, HistoryEntry)) for h in state.history]
-    bases += [("participant", codec.dump(p), lambda d: codec.load(d, Participant)) for p in state.participants]
+    bases += [
+        ("content", codec.dump(r.content), codec.load_content) for r in state.deliverables.values()
+    ]
+    bases += [
+        ("history", codec.dump(h), lambda d: codec.load(d, HistoryEntry)) for h in state.history
+    ]
+    bases += [
+        ("participant", codec.dump(p), lambda d: codec.load(d, Participant))
+        for p in state.participants
+    ]
     bases += [("visit", codec.dump(v), lambda d: codec.load(d, Visit)) for v in state.visits]
-    bases += [("method", codec.dump(METHODS[m]()), _load_method_document) for m in ("rock.mentoring", "eurocities.study_visit")]
+    bases += [
+        ("method", codec.dump(METHODS[m]()), _load_method_document)
+        for m in ("rock.mentoring", "eurocities.study_visit")
+    ]
     return bases
 
 
@@ -96,8 +105,8 @@ def check(load: Callable[[object], object], document: object) -> str:
     try:
         load(document)
     except (InvalidDocument, InvalidMethod) as error:
-        assert error.problems, error
-        assert all(p.path.startswith("$") for p in error.problems), error.problems
+        assert error.problems, error  # noqa: PT017 - the check is the test
+        assert all(p.path.startswith("$") for p in error.problems), error.problems  # noqa: PT017
         return "refused"
     return "loaded"
 
@@ -115,14 +124,27 @@ def test_ten_thousand_mutated_documents() -> None:
         try:
             outcomes[check(load, mutated)] += 1
         except Exception as error:
-            raise AssertionError(f"seed {SEED}, document {number}: {error!r}\n{str(mutated)[:500]}") from error
+            raise AssertionError(
+                f"seed {SEED}, document {number}: {error!r}\n{str(mutated)[:500]}"
+            ) from error
     assert outcomes["refused"] > TOTAL // 2  # the mutations do damage
     assert sum(outcomes.values()) == TOTAL
 
 
 @pytest.mark.parametrize(
     "text",
-    ["", "{", "[]", "null", '"x"', "NaN", '{"a": NaN}', "[" * 100_000, "1" * 5000, '{"schema_version": 99}'],
+    [
+        "",
+        "{",
+        "[]",
+        "null",
+        '"x"',
+        "NaN",
+        '{"a": NaN}',
+        "[" * 100_000,
+        "1" * 5000,
+        '{"schema_version": 99}',
+    ],
 )
 def test_malformed_json_is_refused_with_a_path(text: str) -> None:
     """Truncated, non-object, NaN, deeply nested or huge-number JSON raises InvalidDocument."""
@@ -156,7 +178,11 @@ def test_mutated_stored_snapshots_never_write(tmp_path: Path) -> None:
     rng = random.Random(SEED)
     store = SqlStore.open(tmp_path / "s.sqlite3")
     engagement = bologna(store)
-    engagement.fire("confirm_match", actor=rock.rep(rock.FACILITATOR_ID), at=pendulum.datetime(2017, 7, 1, tz="UTC"))
+    engagement.fire(
+        "confirm_match",
+        actor=rock.rep(rock.FACILITATOR_ID),
+        at=pendulum.datetime(2017, 7, 1, tz="UTC"),
+    )
     good = codec.dump(store.load(engagement.id))
     t = store.tables
 
@@ -175,7 +201,7 @@ def test_mutated_stored_snapshots_never_write(tmp_path: Path) -> None:
         try:
             loaded = StoredEngagement.load(store, engagement.id)
         except InvalidDocument as error:
-            assert all(p.path.startswith("$") for p in error.problems)
+            assert all(p.path.startswith("$") for p in error.problems)  # noqa: PT017
             assert counts() == before
             continue
         assert loaded.id == engagement.id

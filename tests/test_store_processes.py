@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+
 from _stores import (
     BACKENDS,
     bologna,
@@ -21,7 +22,6 @@ from _stores import (
     relaying_forever,
     store_target,
 )
-
 from mentorflow.outbox import Relay
 from mentorflow.sqlstore import SqlStore
 from mentorflow.store import OutboxStatus

@@ -10,8 +10,8 @@ import attrs
 import pendulum
 import pytest
 import sqlalchemy as sa
-from _stores import BACKENDS, CREATED, FACILITATOR, bologna, open_store
 
+from _stores import BACKENDS, CREATED, FACILITATOR, bologna, open_store
 from mentorflow.catalog import METHODS, compiled
 from mentorflow.clock import FrozenClock
 from mentorflow.events import Event, EventBus, MethodMigrated, PhaseEntered
@@ -81,8 +81,14 @@ def test_retry_action_reloads_after_a_conflict(store: SqlStore) -> None:
     def act(engagement: StoredEngagement) -> int:
         calls.append(engagement.version)
         if len(calls) == 1:  # another worker saves between our load and our save
-            StoredEngagement.load(store, engagement.id).fire("pause", actor=FACILITATOR, at=LATER, reason="x")
-        engagement.fire("resume" if engagement.phase == "paused" else "confirm_match", actor=FACILITATOR, at=LATER)
+            StoredEngagement.load(store, engagement.id).fire(
+                "pause", actor=FACILITATOR, at=LATER, reason="x"
+            )
+        engagement.fire(
+            "resume" if engagement.phase == "paused" else "confirm_match",
+            actor=FACILITATOR,
+            at=LATER,
+        )
         return engagement.version
 
     assert retry_action(store, "rock-mentoring-bologna", act) == 3
@@ -153,7 +159,8 @@ def test_relay_retries_with_backoff_then_dead_letters_and_replays(store: SqlStor
     report = relay.run_once()
     assert len(report.dead) == 1
     [dead] = store.outbox(status=OutboxStatus.DEAD)
-    assert dead.attempts == 3 and "host down" in (dead.last_error or "")
+    assert dead.attempts == 3
+    assert "host down" in (dead.last_error or "")
     failing = False
     store.replay(dead.event_id)
     assert relay.run_once().delivered == (dead.event_id,)
@@ -204,7 +211,8 @@ def test_engagement_stays_on_its_method_version(store: SqlStore) -> None:
     store.methods.add(v2)
     again = StoredEngagement.load(store, engagement.id)
     assert again.method.version == 1
-    assert diff(v1, v2).is_empty and diff(v1, v2).to_version == 2
+    assert diff(v1, v2).is_empty
+    assert diff(v1, v2).to_version == 2
     assert can_migrate(again.state, v2).allowed
     outcome = again.migrate(v2, actor=FACILITATOR, at=LATER, reason="new edition")
     assert isinstance(outcome.events[0], MethodMigrated)
@@ -221,8 +229,11 @@ def test_migration_refused_when_the_phase_is_removed(store: SqlStore) -> None:
     v1 = METHODS["rock.mentoring"]()
     phases = tuple(p for p in v1.phases if p.name != "preparation")
     triggers = tuple(
-        attrs.evolve(t, sources=tuple("matchmaking" if s == "preparation" else s for s in t.sources),
-                     dest="visit" if t.dest == "preparation" else t.dest)
+        attrs.evolve(
+            t,
+            sources=tuple("matchmaking" if s == "preparation" else s for s in t.sources),
+            dest="visit" if t.dest == "preparation" else t.dest,
+        )
         for t in v1.triggers
     )
     v2 = attrs.evolve(v1, version=2, phases=phases, triggers=triggers)
@@ -247,11 +258,13 @@ def test_parallel_relays_never_deliver_an_event_twice(tmp_path: Path) -> None:
         lock = threading.Lock()
 
         def handler(event: Event) -> None:
-            with lock:
-                seen.append((event.engagement_id, event.sequence))
+            with lock:  # noqa: B023 - the loop body runs once
+                seen.append((event.engagement_id, event.sequence))  # noqa: B023
 
         relays = [Relay(store, handler, clock=FrozenClock(LATER), batch_size=3) for _ in range(4)]
-        threads = [threading.Thread(target=lambda r=r: [r.run_once() for _ in range(20)]) for r in relays]
+        threads = [
+            threading.Thread(target=lambda r=r: [r.run_once() for _ in range(20)]) for r in relays
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -266,6 +279,13 @@ def test_start_needs_a_time() -> None:
     from mentorflow.exceptions import InvalidInput
 
     with pytest.raises(InvalidInput):
-        StoredEngagement.start(compiled("rock.mentoring"), store=None, id="x", title="x",  # type: ignore[arg-type]
-                               organisations=(), participants=(), actor="x")
+        StoredEngagement.start(
+            compiled("rock.mentoring"),
+            store=None,
+            id="x",
+            title="x",  # type: ignore[arg-type]
+            organisations=(),
+            participants=(),
+            actor="x",
+        )
     assert CREATED.year == 2017

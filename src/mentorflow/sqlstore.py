@@ -89,9 +89,7 @@ class SqlStore:
         e = t.engagements
         self._select_snapshot = sa.select(
             e.c.snapshot, e.c.version, e.c.method_id, e.c.method_version
-        ).where(
-            e.c.id == sa.bindparam("id")
-        )
+        ).where(e.c.id == sa.bindparam("id"))
         self._select_version = sa.select(e.c.version).where(e.c.id == sa.bindparam("id"))
         self._update = (
             e.update()

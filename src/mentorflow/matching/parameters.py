@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import enum
+from typing import TYPE_CHECKING
 
 import attrs
 
 from mentorflow.matching._checks import Checks
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 __all__ = ["ExpertiseMode", "Pair", "ProgrammeParameters", "Weights"]
 
@@ -48,9 +52,8 @@ class Weights:
         checks.raise_if_any()
 
 
-def _pairs(value: object) -> frozenset[Pair]:
-    items = value if isinstance(value, (set, frozenset, list, tuple)) else ()
-    return frozenset((str(a), str(b)) for a, b in items)
+def _pairs(values: Iterable[Pair]) -> frozenset[Pair]:
+    return frozenset((mentee_id, mentor_id) for mentee_id, mentor_id in values)
 
 
 @attrs.frozen

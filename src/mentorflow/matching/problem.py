@@ -11,17 +11,19 @@ from mentorflow.matching.errors import InvalidMatchingInput, Problem
 from mentorflow.matching.parameters import Pair, ProgrammeParameters
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from mentorflow.matching.profiles import MenteeCity, MentorCity
 
 __all__ = ["MatchingProblem"]
 
 
-def _by_id_mentees(cities: object) -> tuple[MenteeCity, ...]:
-    return tuple(sorted(cities, key=lambda c: c.id))  # type: ignore[call-overload]
+def _by_id_mentees(cities: Iterable[MenteeCity]) -> tuple[MenteeCity, ...]:
+    return tuple(sorted(cities, key=lambda c: c.id))
 
 
-def _by_id_mentors(cities: object) -> tuple[MentorCity, ...]:
-    return tuple(sorted(cities, key=lambda c: c.id))  # type: ignore[call-overload]
+def _by_id_mentors(cities: Iterable[MentorCity]) -> tuple[MentorCity, ...]:
+    return tuple(sorted(cities, key=lambda c: c.id))
 
 
 @attrs.frozen

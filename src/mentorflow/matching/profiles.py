@@ -16,6 +16,8 @@ import attrs
 from mentorflow.matching._checks import Checks, duplicates
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     import pendulum
 
 __all__ = [
@@ -29,6 +31,22 @@ __all__ = [
 ]
 
 _MAX_LEVEL = 5
+
+
+def _strings(values: Iterable[str]) -> frozenset[str]:
+    return frozenset(values)
+
+
+def _needs(values: Iterable[Need]) -> tuple[Need, ...]:
+    return tuple(values)
+
+
+def _practices(values: Iterable[Practice]) -> tuple[Practice, ...]:
+    return tuple(values)
+
+
+def _windows(values: Iterable[AvailabilityWindow]) -> tuple[AvailabilityWindow, ...]:
+    return tuple(values)
 
 
 class SizeBand(enum.StrEnum):
@@ -60,7 +78,7 @@ class Practice:
     """An asset of a mentor city: a practice that covers topics, with its evidence."""
 
     title: str
-    topics: frozenset[str] = attrs.field(converter=frozenset)
+    topics: frozenset[str] = attrs.field(converter=_strings)
     evidence: str = ""
 
     def __attrs_post_init__(self) -> None:
@@ -74,7 +92,7 @@ class Institution:
     """Institutional framework of a city: governance level, competences and size band."""
 
     governance_level: str = "municipal"
-    competences: frozenset[str] = attrs.field(converter=frozenset, factory=frozenset)
+    competences: frozenset[str] = attrs.field(converter=_strings, factory=frozenset)
     size_band: SizeBand = SizeBand.MEDIUM
 
 
@@ -109,12 +127,12 @@ class MenteeCity:
     id: str
     name: str
     country: str
-    needs: tuple[Need, ...] = attrs.field(converter=tuple)
-    role_tags: frozenset[str] = attrs.field(converter=frozenset, factory=frozenset)
+    needs: tuple[Need, ...] = attrs.field(converter=_needs)
+    role_tags: frozenset[str] = attrs.field(converter=_strings, factory=frozenset)
     institution: Institution = attrs.field(factory=Institution)
     expertise_level: int = 2
-    languages: frozenset[str] = attrs.field(converter=frozenset, factory=lambda: frozenset({"en"}))
-    availability: tuple[AvailabilityWindow, ...] = attrs.field(converter=tuple, default=())
+    languages: frozenset[str] = attrs.field(converter=_strings, factory=lambda: frozenset({"en"}))
+    availability: tuple[AvailabilityWindow, ...] = attrs.field(converter=_windows, default=())
     translation_budget: bool = False
 
     def __attrs_post_init__(self) -> None:
@@ -138,12 +156,12 @@ class MentorCity:
     id: str
     name: str
     country: str
-    practices: tuple[Practice, ...] = attrs.field(converter=tuple)
-    role_tags: frozenset[str] = attrs.field(converter=frozenset, factory=frozenset)
+    practices: tuple[Practice, ...] = attrs.field(converter=_practices)
+    role_tags: frozenset[str] = attrs.field(converter=_strings, factory=frozenset)
     institution: Institution = attrs.field(factory=Institution)
     expertise_level: int = 4
-    languages: frozenset[str] = attrs.field(converter=frozenset, factory=lambda: frozenset({"en"}))
-    availability: tuple[AvailabilityWindow, ...] = attrs.field(converter=tuple, default=())
+    languages: frozenset[str] = attrs.field(converter=_strings, factory=lambda: frozenset({"en"}))
+    availability: tuple[AvailabilityWindow, ...] = attrs.field(converter=_windows, default=())
     capacity: int = 1
 
     def __attrs_post_init__(self) -> None:

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from _matching_strategies import oracle, problems
 from mentorflow.matching import (
     InfeasibleMatching,
+    InvalidMatchingInput,
     MatchingProblem,
     MenteeCity,
     MentorCity,
@@ -21,9 +22,11 @@ from mentorflow.matching import (
     ProgrammeParameters,
     Proposal,
     Weights,
+    candidates,
     check_pair,
     rock2017_problem,
     solve,
+    team_value,
 )
 
 if TYPE_CHECKING:
@@ -162,3 +165,10 @@ def test_zero_capacity_mentor_city_gets_no_mentee() -> None:
     proposal = solve(MatchingProblem(problem.mentees, mentors, problem.parameters))
     assert proposal.mentees_of("lyon") == ()
     assert "lyon" in proposal.unmatched_mentors
+
+
+def test_team_value_of_a_non_candidate_pair_names_the_pair() -> None:
+    """Valuing a team with an ineligible, unpinned pair is an input error, not a KeyError."""
+    problem = rock2017_problem()
+    with pytest.raises(InvalidMatchingInput, match="neither eligible nor pinned"):
+        team_value(problem, candidates(problem), "bologna", ["vilnius"])

@@ -60,6 +60,7 @@ def blocking_pairs(
     capacities: Mapping[str, int],
 ) -> tuple[Pair, ...]:
     """Every mutually acceptable (visitor, host) pair where each prefers the other to its lot."""
+    _check(visitor_prefs, host_prefs, capacities)
     found = []
     for visitor, ranked in sorted(visitor_prefs.items()):
         current = hosts.get(visitor)

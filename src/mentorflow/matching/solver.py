@@ -28,7 +28,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import coo_array
 
 from mentorflow.matching.eligibility import check_pair
-from mentorflow.matching.errors import InfeasibleMatching
+from mentorflow.matching.errors import InfeasibleMatching, InvalidMatchingInput, Problem
 from mentorflow.matching.scoring import need_values, score_pair
 
 if TYPE_CHECKING:
@@ -109,11 +109,14 @@ def candidates(problem: MatchingProblem) -> Candidates:
     pairs: list[Pair] = []
     fit: dict[Pair, int] = {}
     covered: dict[Pair, frozenset[str]] = {}
+    index_of = {mentor.id: index for index, mentor in enumerate(problem.mentors)}
+    pinned: dict[str, set[int]] = defaultdict(set)
+    for mentee_id, mentor_id in params.pinned:
+        pinned[mentee_id].add(index_of[mentor_id])
     for mentee in problem.mentees:
         # mentors sharing no topic fail R-MATCH-1, so only these need the full rule check
-        near = sorted({i for topic in mentee.topics for i in by_topic.get(topic, ())})
-        pinned = {i for i, m in enumerate(problem.mentors) if (mentee.id, m.id) in params.pinned}
-        for index in sorted(set(near) | pinned):
+        near = {i for topic in mentee.topics for i in by_topic.get(topic, ())}
+        for index in sorted(near | pinned[mentee.id]):
             mentor = problem.mentors[index]
             pair = (mentee.id, mentor.id)
             if pair in params.pinned or check_pair(mentee, mentor, params).eligible:
@@ -133,6 +136,9 @@ def team_value(
     total = 0
     for mentor_id in mentor_ids:
         pair = (mentee_id, mentor_id)
+        if pair not in cands.fit:
+            problem_ = Problem("$.mentor_ids", f"{pair} is neither eligible nor pinned")
+            raise InvalidMatchingInput("team", [problem_])
         total += cands.fit[pair]
         for topic in cands.covered[pair]:
             counts[topic] += 1

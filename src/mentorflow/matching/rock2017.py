@@ -26,7 +26,7 @@ from mentorflow.matching.profiles import (
     SizeBand,
 )
 
-__all__ = ["MENTEES", "MENTORS", "rock2017_problem"]
+__all__ = ["rock2017_problem"]
 
 _VISITS = AvailabilityWindow(pendulum.date(2017, 11, 1), pendulum.date(2018, 2, 28))
 _HERITAGE = "renowned experience of heritage-led urban regeneration (D1.1, What is ROCK)"
@@ -37,7 +37,7 @@ def _window(start: tuple[int, int, int], end: tuple[int, int, int]) -> Availabil
     return AvailabilityWindow(pendulum.date(*start), pendulum.date(*end))
 
 
-MENTEES: tuple[MenteeCity, ...] = (
+_MENTEES: tuple[MenteeCity, ...] = (
     MenteeCity(
         "bologna", "Bologna", "IT",
         needs=[
@@ -78,7 +78,7 @@ MENTEES: tuple[MenteeCity, ...] = (
     ),
 )  # fmt: skip
 
-MENTORS: tuple[MentorCity, ...] = (
+_MENTORS: tuple[MentorCity, ...] = (
     MentorCity(
         "athens", "Athens", "GR",
         practices=[
@@ -155,4 +155,4 @@ MENTORS: tuple[MentorCity, ...] = (
 
 def rock2017_problem(parameters: ProgrammeParameters | None = None) -> MatchingProblem:
     """The ROCK 2017 cities as one problem; default parameters: up to 3 mentors (R-MATCH-2)."""
-    return MatchingProblem(MENTEES, MENTORS, parameters or ProgrammeParameters())
+    return MatchingProblem(_MENTEES, _MENTORS, parameters or ProgrammeParameters())

@@ -2,7 +2,8 @@
 
 ::
 
-    MatchingError                       base of every match-making error
+    MentorflowError
+    └── MatchingError                   base of every match-making error
     ├── InvalidMatchingInput            bad profiles or parameters (also a ValueError);
     │                                   ``problems`` names every field at fault
     ├── InfeasibleMatching              pins, caps and capacities cannot all hold at once
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import attrs
+from mentorflow.exceptions import InvalidInput, MentorflowError, Problem
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -30,32 +31,18 @@ __all__ = [
 ]
 
 
-@attrs.frozen
-class Problem:
-    """One thing wrong with an input: where (a ``$.field`` path) and what."""
-
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.message}"
-
-
-class MatchingError(Exception):
+class MatchingError(MentorflowError):
     """Base of every error the match-making subpackage raises on purpose."""
 
 
-class InvalidMatchingInput(MatchingError, ValueError):  # noqa: N818 - reads as the domain says
+class InvalidMatchingInput(MatchingError, InvalidInput):
     """A profile, parameter set or problem is wrong; ``problems`` names every field at fault."""
 
     def __init__(self, what: str, problems: Sequence[Problem]) -> None:
-        self.what = what
-        self.problems = tuple(problems)
-        lines = "\n".join(f"  {p}" for p in self.problems)
-        super().__init__(f"invalid {what}:\n{lines}" if lines else f"invalid {what}")
+        InvalidInput.__init__(self, what, problems)
 
 
-class InfeasibleMatching(MatchingError):  # noqa: N818 - reads as the domain says
+class InfeasibleMatching(MatchingError):
     """No assignment satisfies every pin, cap and capacity; ``reason`` says which ones clash."""
 
     def __init__(self, reason: str) -> None:
@@ -63,7 +50,7 @@ class InfeasibleMatching(MatchingError):  # noqa: N818 - reads as the domain say
         super().__init__(f"no feasible matching: {reason}")
 
 
-class ReviewRefused(MatchingError):  # noqa: N818 - reads as the domain says
+class ReviewRefused(MatchingError):
     """A review step was refused: ``rule_id`` is the rule it breaks, ``reason`` says how."""
 
     def __init__(self, rule_id: str, reason: str) -> None:

@@ -45,9 +45,9 @@ from mentorflow.testing.strategies import (
 )
 
 __all__ = [
-    "STRANGER",
     "EventRecorder",
     "FrozenClock",
+    "STRANGER",
     "Team",
     "actions",
     "agenda_sessions",

@@ -354,7 +354,13 @@ def method_state_machine(
                 assert any(p.startswith("$.acknowledge") for p in named), "hard rule acknowledged"
                 assert self.eng.state == before
                 return
-            acknowledge = {w.rule: "accepted by the facilitator" for w in verdict.warnings}
+            # A rule id that is also unmet is hard here, and cannot be acknowledged (R-PREP-3 is
+            # both: the document is required, its lead time only advised).
+            acknowledge = {
+                w.rule: "accepted by the facilitator"
+                for w in verdict.warnings
+                if w.rule not in verdict.rules
+            }
             outcome = self.fire(
                 trigger, actor, reason="on purpose", related=related, acknowledge=acknowledge
             )

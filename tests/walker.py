@@ -25,6 +25,7 @@ from mentorflow.requirements import (
     PageCount,
     Requirement,
 )
+from mentorflow.state import DeliverableStatus
 from mentorflow.verdicts import Finding, Severity, Verdict
 
 if TYPE_CHECKING:
@@ -196,16 +197,17 @@ class Walk:
             )
         if kind in self.unapproved:
             return
-        if spec.shared_first:
-            self.outcomes.append(
-                self.engagement.share(
-                    kind, actor=acting_for(self.engagement, spec.owner), at=self.now
-                )
-            )
+        record = self.state.deliverable(
+            kind, self.state.visit.id if spec.per_visit and self.state.visit else None
+        )
+        assert record is not None
+        owner = acting_for(self.engagement, spec.owner)
+        if spec.shared_first and record.status is DeliverableStatus.SUBMITTED:
+            self.outcomes.append(self.engagement.share(kind, actor=owner, at=self.now))
         for party in spec.approvers:
-            self.outcomes.append(
-                self.engagement.approve(kind, actor=acting_for(self.engagement, party), at=self.now)
-            )
+            if not record.approved_by(party.value):
+                approver = acting_for(self.engagement, party)
+                self.outcomes.append(self.engagement.approve(kind, actor=approver, at=self.now))
 
     def prepare(self, trigger: str) -> TriggerSpec:
         """Supply every deliverable the trigger's requirements look at (hard and soft)."""

@@ -5,12 +5,12 @@ from __future__ import annotations
 import attrs
 import pendulum
 import pytest
-from walker import F, Walk, plan_for
 
 from mentorflow import rock2017 as rock
 from mentorflow.exceptions import ActionRefused
 from mentorflow.model import Participant, Role, SessionKind, Theme, VisitMode, VisitWindow
 from mentorflow.state import DeliverableStatus
+from walker import F, Walk, plan_for
 
 BOLOGNA, ATHENS = rock.rep("bologna"), rock.rep("athens")
 
@@ -29,7 +29,7 @@ def test_needs_assessment_comes_before_the_mentors_paper() -> None:
 
 
 def test_mentors_paper_goes_draft_shared_agreed_and_a_new_version_resets_approvals() -> None:
-    """R-PREP-2: drafted by mentors, shared, agreed by the mentee; a new version needs it all again."""
+    """R-PREP-2: mentors draft, share, the mentee agrees; a new version needs it all again."""
     walk = Walk("rock.mentoring")
     walk.fire("confirm_match")
     walk.supply("needs_assessment")
@@ -57,7 +57,7 @@ def test_mentors_paper_goes_draft_shared_agreed_and_a_new_version_resets_approva
 
 
 def test_agenda_needs_both_sides() -> None:
-    """R-PREP-6: the host drafts the agenda, the visitors approve it; the host cannot approve alone."""
+    """R-PREP-6: the host drafts the agenda, the visitors approve it; the host alone cannot."""
     walk = Walk("rock.mentoring", unapproved={"agenda"}).until("start_visit")
     with pytest.raises(ActionRefused):
         walk.engagement.approve("agenda", actor=BOLOGNA, at=walk.now)
@@ -67,7 +67,7 @@ def test_agenda_needs_both_sides() -> None:
 
 
 def test_mentoring_agenda_must_hold_the_four_sessions() -> None:
-    """R-VISIT-3: briefing, action-plan discussion, benchmark review and endorsement must be on it."""
+    """R-VISIT-3: briefing, action-plan discussion, benchmark review, endorsement are required."""
     walk = Walk("rock.mentoring").until("start_visit")
     agenda = rock.agenda_for(walk.state.visit)
     trimmed = attrs.evolve(
@@ -99,7 +99,7 @@ def test_language_plan_is_required() -> None:
 
 
 def test_visit_report_roadmap_and_article_gate_the_review() -> None:
-    """R-FOLLOW-1, R-FOLLOW-3, R-COMM-1: report (approved), roadmap and article before the review."""
+    """R-FOLLOW-1, R-FOLLOW-3, R-COMM-1: approved report, roadmap and article come first."""
     walk = Walk("rock.mentoring", skip={"visit_report", "roadmap", "article"}).until("start_review")
     assert set(walk.check("start_review").rules) == {"R-FOLLOW-1", "R-FOLLOW-3", "R-COMM-1"}
 
@@ -134,8 +134,10 @@ def test_at_most_three_mentor_cities_and_a_facilitator() -> None:
     assert "R-MATCH-2" in e.check("confirm_match", actor=F, at=e.history[-1].at).rules
     no_facilitator = attrs.evolve(
         plan,
-        participants=tuple(p for p in plan.participants if p.role is not Role.FACILITATOR)
-        + (Participant(F, "EUROCITIES as observer", Role.OBSERVER, rock.FACILITATOR_ID),),
+        participants=(
+            *(p for p in plan.participants if p.role is not Role.FACILITATOR),
+            Participant(F, "EUROCITIES as observer", Role.OBSERVER, rock.FACILITATOR_ID),
+        ),
     )
     e = no_facilitator.start(at=Walk("rock.mentoring").now)
     assert "R-ROLE-2" in e.check("confirm_match", actor=F, at=e.history[-1].at).rules
@@ -165,7 +167,7 @@ def test_work_shadowing_one_or_two_per_visiting_city_and_a_topic() -> None:
 
 
 def test_at_most_two_themes() -> None:
-    """R-VISIT-2 (and R-MATCH-1's theme): three themes refuse the ROCK match; none is refused too."""
+    """R-VISIT-2 and R-MATCH-1: three themes refuse the ROCK match, and so does none."""
     plan = plan_for("rock.mentoring")
     e = attrs.evolve(plan, themes=(*plan.themes, Theme("t3", "Third"))).start(
         at=Walk("rock.mentoring").now
@@ -236,7 +238,7 @@ def test_create_work_shadowing_precedes_mentoring() -> None:
 
 
 def test_eurocities_flexible_sequence_of_visits() -> None:
-    """R-PROG-1: visits in either direction, online or in person; the last one leads to follow-up."""
+    """R-PROG-1: visits go either way, online or in person; the last leads to follow-up."""
     walk = Walk("eurocities.mentoring").until("start_visit")
     walk.fire("start_visit")
     assert walk.check("finish_programme").rules == ("R-PROG-1",)
@@ -250,7 +252,7 @@ def test_eurocities_flexible_sequence_of_visits() -> None:
 
 
 def test_a_held_visit_cannot_be_planned_again() -> None:
-    """R-PROG-1: once the last visit has finished, it cannot be re-planned (changed after the fact)."""
+    """R-PROG-1: once the last visit has finished, it cannot be re-planned after the fact."""
     walk = Walk("rock.mentoring").until("start_visit")
     walk.fire("start_visit")
     walk.fire("finish_visit")

@@ -78,7 +78,7 @@ def test_submitting_invalid_content_raises_invalid_deliverable_naming_the_field(
 @pytest.mark.parametrize("method_id", sorted(METHODS))
 @given(data=st.data())
 def test_teams_satisfy_the_method_team_composition(method_id: str, data: st.DataObject) -> None:
-    """teams(method) fits the team rules: confirm_match is allowed (R-MATCH-2, -4, -5, R-ROLE-2)."""
+    """teams(method) fits R-MATCH-2, R-MATCH-4, R-MATCH-5, R-ROLE-2: confirm_match is allowed."""
     method = compiled(method_id)
     team = data.draw(teams(method))
     engagement = team.start(method, at=kit.FrozenClock(data.draw(kit.instants())).now())

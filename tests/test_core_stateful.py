@@ -15,7 +15,7 @@ from hypothesis.stateful import run_state_machine_as_test
 from mentorflow.catalog import METHODS, compiled
 from mentorflow.testing import method_state_machine
 
-STEPS = 30
+STEPS = 25
 
 
 @pytest.mark.parametrize("method_id", sorted(METHODS))

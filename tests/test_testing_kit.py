@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import mentorflow.testing as kit
@@ -37,7 +37,12 @@ def test_all_is_sorted_and_complete() -> None:
     assert public == set(kit.__all__)
 
 
+#: The kit's own property tests are cheap to state but many; 100 examples each keep CI short.
+FEW = settings(max_examples=100)
+
+
 @pytest.mark.parametrize("kind", KINDS)
+@FEW
 @given(data=st.data())
 def test_valid_content_passes_validation(kind: str, data: st.DataObject) -> None:
     """valid_content(kind) draws content of that kind with no content problems."""
@@ -47,6 +52,7 @@ def test_valid_content_passes_validation(kind: str, data: st.DataObject) -> None
 
 
 @pytest.mark.parametrize("kind", KINDS)
+@FEW
 @given(data=st.data())
 def test_invalid_content_is_reported_at_its_path(kind: str, data: st.DataObject) -> None:
     """invalid_content(kind) spoils one field, and validation names that field's $.path."""
@@ -54,6 +60,7 @@ def test_invalid_content_is_reported_at_its_path(kind: str, data: st.DataObject)
     assert path in {p.path for p in content_problems(content)}
 
 
+@FEW
 @given(data=st.data())
 def test_submitting_invalid_content_raises_invalid_deliverable_naming_the_field(
     data: st.DataObject,
@@ -76,6 +83,7 @@ def test_submitting_invalid_content_raises_invalid_deliverable_naming_the_field(
 
 
 @pytest.mark.parametrize("method_id", sorted(METHODS))
+@FEW
 @given(data=st.data())
 def test_teams_satisfy_the_method_team_composition(method_id: str, data: st.DataObject) -> None:
     """teams(method) fits R-MATCH-2, R-MATCH-4, R-MATCH-5, R-ROLE-2: confirm_match is allowed."""
@@ -93,6 +101,7 @@ def test_teams_satisfy_the_method_team_composition(method_id: str, data: st.Data
     assert verdict.allowed, verdict.explain()
 
 
+@FEW
 @given(
     org=kit.organisations(),
     person=kit.participants(),

@@ -694,8 +694,10 @@ def plan_visit(
     index = next((i for i, v in enumerate(state.visits) if v.id == visit.id), None)
     # The last visit keeps its index after it finishes, so count finished visits from history.
     finished = sum(
-        1 for h in state.history
-        if h.action == "fire" and h.subject in method.triggers
+        1
+        for h in state.history
+        if h.action == "fire"
+        and h.subject in method.triggers
         and method.triggers[h.subject].effect is Effect.FINISH_VISIT
     )
     if index is not None and (

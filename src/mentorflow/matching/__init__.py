@@ -12,6 +12,7 @@ from mentorflow.matching.eligibility import (
     RuleFailure,
     check_pair,
 )
+from mentorflow.matching.engagements import start_engagements
 from mentorflow.matching.errors import (
     InfeasibleMatching,
     InvalidMatchingInput,
@@ -105,6 +106,7 @@ __all__ = [
     "rock2017_problem",
     "score_pair",
     "solve",
+    "start_engagements",
     "team_value",
     "why_not",
     "why_pair",

@@ -1,0 +1,157 @@
+"""The ``mentorflow`` command line: demo, lint, diagram, explain, status and relay.
+
+Exit codes: 0 success; 1 the answer is "no" (lint found problems, the verdict refuses);
+2 the command could not run (bad arguments, missing file, unknown method or engagement). An error
+is one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import enum
+import io
+import json
+import sys
+from pathlib import Path  # noqa: TC003 - Typer reads the annotations at run time
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from mentorflow import diagrams
+from mentorflow.compiled import compile_method
+from mentorflow.exceptions import InvalidInput, MentorflowError, Problem
+from mentorflow.lint import lint_method
+from mentorflow.method_sources import load_method_source
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+__all__ = ["app", "main"]
+
+#: Exit status when the command could not do its job at all.
+EXIT_ERROR = 2
+#: Exit status when the command ran and the answer is "no".
+EXIT_NO = 1
+
+app = typer.Typer(
+    name="mentorflow",
+    help="Run, check and draw city-to-city peer-learning workflows.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+JsonFlag = Annotated[
+    bool, typer.Option("--json", help="Print machine-readable JSON instead of text.")
+]
+
+
+class DiagramFormat(enum.StrEnum):
+    """The diagram languages ``diagram`` can write."""
+
+    MERMAID = "mermaid"
+    DOT = "dot"
+
+
+def one_line(error: BaseException) -> str:
+    """An error as the single line the CLI prints: every problem joined, no traceback."""
+    if isinstance(error, InvalidInput):
+        return f"invalid {error.what}: " + "; ".join(str(p) for p in error.problems)
+    if isinstance(error, OSError) and error.strerror and error.filename:
+        return f"{error.strerror}: {error.filename}"
+    text = " ".join(str(error).split())
+    return text or type(error).__name__
+
+
+def _emit_json(data: object) -> None:
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def _problems_json(problems: Sequence[Problem]) -> list[dict[str, str]]:
+    return [{"path": p.path, "message": p.message} for p in problems]
+
+
+@app.command()
+def demo(as_json: JsonFlag = False) -> None:
+    """Walk the ROCK 2017-18 programme through every phase, in memory."""
+    from mentorflow import demo as walk  # the demo loads only when asked for
+
+    if as_json:
+        finals = walk.run(io.StringIO())
+        _emit_json(finals)
+        code = 0 if all(phase == "closed" for phase in finals.values()) else EXIT_NO
+    else:
+        code = walk.main([])
+    raise typer.Exit(code)
+
+
+@app.command()
+def lint(
+    method: Annotated[
+        str, typer.Argument(help="A JSON/TOML method file, module:function or built-in id.")
+    ],
+    as_json: JsonFlag = False,
+) -> None:
+    """Check a method definition; print every problem with its $.path (exit 1 if any)."""
+    try:
+        loaded = load_method_source(method)
+    except InvalidInput as error:
+        if error.what == "method source":
+            raise
+        # A file that does not even parse into a method: its problems are the lint result.
+        problems: tuple[Problem, ...] = error.problems
+        name = method
+    else:
+        problems = lint_method(loaded)
+        name = f"{loaded.id} v{loaded.version}"
+    if as_json:
+        _emit_json({"method": name, "ok": not problems, "problems": _problems_json(problems)})
+    elif problems:
+        for problem in problems:
+            typer.echo(f"{method}: {problem}")
+        typer.echo(f"{len(problems)} problem(s) in {name}", err=True)
+    else:
+        typer.echo(f"{name}: no problems")
+    raise typer.Exit(EXIT_NO if problems else 0)
+
+
+@app.command()
+def diagram(
+    method: Annotated[
+        str, typer.Argument(help="A built-in method id, a JSON/TOML file or module:function.")
+    ],
+    fmt: Annotated[
+        DiagramFormat, typer.Option("--format", "-f", help="Diagram language.")
+    ] = DiagramFormat.MERMAID,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
+    ] = None,
+) -> None:
+    """Draw a method as a state diagram, its gates and parties on the edges."""
+    compiled = compile_method(load_method_source(method))
+    render = diagrams.to_mermaid if fmt is DiagramFormat.MERMAID else diagrams.to_dot
+    text = render(compiled)
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the exit status.
+
+    Typer reports bad arguments itself (status 2); every error mentorflow expects becomes one
+    line on stderr and status 2.
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        app(args=args, prog_name="mentorflow")
+    except SystemExit as done:
+        return done.code if isinstance(done.code, int) else EXIT_ERROR
+    except (MentorflowError, OSError) as error:
+        print(f"mentorflow: error: {one_line(error)}", file=sys.stderr)
+        return EXIT_ERROR
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

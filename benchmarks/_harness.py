@@ -20,7 +20,9 @@ def median_seconds(work: Callable[[], object], *, number: int, repeat: int = 7) 
     return statistics.median(samples)
 
 
-def report_ratio(name: str, measured: float, baseline: float, *, target: float, unit: str = "µs") -> bool:
+def report_ratio(
+    name: str, measured: float, baseline: float, *, target: float, unit: str = "µs"
+) -> bool:
     """Print one ratio line; return whether the ratio meets its target (lower is better)."""
     ratio = measured / baseline
     scale = 1e6 if unit == "µs" else 1.0

@@ -1,33 +1,24 @@
 """The only module that imports ``transitions``: a method's phases as one shared state machine.
 
-A method is compiled into one ``transitions.Machine`` that no engagement is bound to (so no
-trigger methods are injected into domain objects, and no per-engagement machine exists). Firing
-runs the machine's own trigger on a throw-away cursor that carries the phase, with the verdict
-the engine computed as the machine's single condition.
+A method is compiled into one ``transitions.Machine`` that no engagement is bound to, so no
+trigger methods are injected into domain objects and no per-engagement machine exists. The
+machine checks the graph when it is built (unknown states are refused) and its event table is
+what resolves every move at run time.
+
+Guards are not registered as ``transitions`` conditions: a condition can only answer False and
+stops at the first failure, while the engine must evaluate every requirement and report each
+one. The engine evaluates the verdict, then asks the machine's table where the trigger leads;
+the machine's callback pipeline has nothing to run, so it is not entered (it would cost as much
+as the whole verdict, for no effect).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
 
 from transitions import Machine
 
 __all__ = ["TransitionTable"]
-
-
-class _Cursor:
-    """The smallest model ``transitions`` can move: just a phase attribute."""
-
-    __slots__ = ("state",)
-
-    def __init__(self, state: str) -> None:
-        self.state = state
-
-
-def _verdict_allows(event_data: Any) -> bool:
-    # transitions treats anything but exactly True as refusal; the engine passes a real bool.
-    return event_data.kwargs.get("allowed") is True
 
 
 class TransitionTable:
@@ -35,7 +26,9 @@ class TransitionTable:
 
     __slots__ = ("_dest", "_events", "_machine", "_triggers_from")
 
-    def __init__(self, states: Iterable[str], edges: Iterable[tuple[str, str, str]], initial: str) -> None:
+    def __init__(
+        self, states: Iterable[str], edges: Iterable[tuple[str, str, str]], initial: str
+    ) -> None:
         machine = Machine(
             model=None,
             states=list(states),
@@ -45,11 +38,11 @@ class TransitionTable:
             ignore_invalid_triggers=False,
         )
         for trigger, source, dest in edges:
-            machine.add_transition(trigger, source, dest, conditions=[_verdict_allows])
+            machine.add_transition(trigger, source, dest)
         self._machine = machine
         self._events = dict(machine.events)
         self._dest: dict[tuple[str, str], str] = {
-            (name, source): transition.dest
+            (name, source): str(transition.dest)
             for name, event in machine.events.items()
             for source, transitions in event.transitions.items()
             for transition in transitions
@@ -78,8 +71,9 @@ class TransitionTable:
         return self._triggers_from.get(source, ())
 
     def move(self, trigger: str, source: str) -> str:
-        """Run the machine's trigger from ``source`` for an allowed action; return the new state."""
-        cursor = _Cursor(source)
-        if not self._events[trigger].trigger(cursor, allowed=True):
-            raise RuntimeError(f"transitions refused {trigger!r} from {source!r}")  # pragma: no cover
-        return cursor.state
+        """The state an allowed ``trigger`` leads to from ``source``, read off the machine's events."""
+        event = self._events.get(trigger)
+        transitions = event.transitions.get(source) if event is not None else None
+        if not transitions:
+            raise LookupError(f"no transition {trigger!r} from {source!r}")
+        return str(transitions[0].dest)

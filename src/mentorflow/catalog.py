@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cache
+from typing import Any
 
 import attrs
 
@@ -49,7 +50,9 @@ __all__ = [
     "values_mentoring",
 ]
 
-ROCK_LABELS = RoleLabels(mentor="role-model city", mentee="replicator city", facilitator="EUROCITIES")
+ROCK_LABELS = RoleLabels(
+    mentor="role-model city", mentee="replicator city", facilitator="EUROCITIES"
+)
 EUROCITIES_LABELS = RoleLabels(mentor="mentor city", mentee="mentee city")
 
 FACILITATOR = (Party.FACILITATOR,)
@@ -86,7 +89,12 @@ VISIT_BASICS: tuple[Requirement, ...] = (
 )
 
 AGENDA = DeliverableSpec(
-    "agenda", "draft agenda", Party.HOST, approvers=(Party.VISITORS,), per_visit=True, due=BEFORE_VISIT
+    "agenda",
+    "draft agenda",
+    Party.HOST,
+    approvers=(Party.VISITORS,),
+    per_visit=True,
+    due=BEFORE_VISIT,
 )
 LANGUAGE_PLAN = DeliverableSpec("language_plan", "language plan", Party.HOST, due=BEFORE_VISIT)
 ARTICLE = DeliverableSpec("article", "rapporteur's article", Party.FACILITATOR)
@@ -98,7 +106,10 @@ ROADMAP = DeliverableSpec(
 
 def _report(days: int) -> DeliverableSpec:
     return DeliverableSpec(
-        "visit_report", "mentoring visit report", Party.MENTOR, approvers=(Party.FACILITATOR,),
+        "visit_report",
+        "mentoring visit report",
+        Party.MENTOR,
+        approvers=(Party.FACILITATOR,),
         due=Due(Anchor.VISIT_END, days=days),
     )
 
@@ -126,8 +137,13 @@ def rock_mentoring() -> Method:
         deliverables=(
             NEEDS_ASSESSMENT,
             DeliverableSpec(
-                "mentors_paper", "mentors' short paper", Party.MENTOR, approvers=(Party.MENTEE,),
-                shared_first=True, requires=("needs_assessment",), requires_rule="R-PREP-1",
+                "mentors_paper",
+                "mentors' short paper",
+                Party.MENTOR,
+                approvers=(Party.MENTEE,),
+                shared_first=True,
+                requires=("needs_assessment",),
+                requires_rule="R-PREP-1",
                 due=BEFORE_VISIT,
             ),
             AGENDA,
@@ -139,12 +155,19 @@ def rock_mentoring() -> Method:
         ),
         triggers=(
             TriggerSpec(
-                "confirm_match", ("matchmaking",), "preparation", FACILITATOR,
-                (TeamComposition(), ThemesDefined("R-MATCH-1"), MaxThemes()), Effect.MATCH,
+                "confirm_match",
+                ("matchmaking",),
+                "preparation",
+                FACILITATOR,
+                (TeamComposition(), ThemesDefined("R-MATCH-1"), MaxThemes()),
+                Effect.MATCH,
                 title="Confirm the match",
             ),
             TriggerSpec(
-                "start_visit", ("preparation",), "visit", FACILITATOR_OR_HOST,
+                "start_visit",
+                ("preparation",),
+                "visit",
+                FACILITATOR_OR_HOST,
                 (
                     Delivered("needs_assessment", "R-PREP-1"),
                     Approved("mentors_paper", "R-PREP-2", due=BEFORE_VISIT),
@@ -165,13 +188,24 @@ def rock_mentoring() -> Method:
                 title="Start the mentoring visit",
             ),
             TriggerSpec(
-                "finish_visit", ("visit",), "follow_up.reporting", FACILITATOR_OR_HOST,
-                effect=Effect.FINISH_VISIT, title="Finish the visit",
+                "finish_visit",
+                ("visit",),
+                "follow_up.reporting",
+                FACILITATOR_OR_HOST,
+                effect=Effect.FINISH_VISIT,
+                title="Finish the visit",
             ),
             TriggerSpec(
-                "start_review", ("follow_up.reporting",), "follow_up.review", FACILITATOR,
+                "start_review",
+                ("follow_up.reporting",),
+                "follow_up.review",
+                FACILITATOR,
                 (
-                    Approved("visit_report", "R-FOLLOW-1", due=Due(Anchor.VISIT_END, days=params.report_after_days)),
+                    Approved(
+                        "visit_report",
+                        "R-FOLLOW-1",
+                        due=Due(Anchor.VISIT_END, days=params.report_after_days),
+                    ),
                     Delivered("roadmap", "R-FOLLOW-3", due=ROADMAP.due),
                     Delivered("article", "R-COMM-1"),
                     TimeSinceFirstVisit(),
@@ -179,9 +213,13 @@ def rock_mentoring() -> Method:
                 title="Hold the follow-up review",
             ),
             TriggerSpec(
-                "close", ("follow_up.review",), "closed", FACILITATOR,
+                "close",
+                ("follow_up.review",),
+                "closed",
+                FACILITATOR,
                 (Delivered("follow_up_review", "R-FOLLOW-8"), ActionsReviewed()),
-                Effect.CLOSE, title="Close the engagement",
+                Effect.CLOSE,
+                title="Close the engagement",
             ),
         ),
     )
@@ -189,7 +227,9 @@ def rock_mentoring() -> Method:
 
 def rock_work_shadowing() -> Method:
     """ROCK work-shadowing (D1.1): one or two people per replicator city shadow a host city."""
-    params = MethodParameters(max_mentor_cities=1, reps_per_mentor_city=(1, 10), reps_per_mentee_city=(1, 2))
+    params = MethodParameters(
+        max_mentor_cities=1, reps_per_mentor_city=(1, 10), reps_per_mentee_city=(1, 2)
+    )
     lead = Due(Anchor.VISIT_START, months=-params.objectives_lead_months)
     return Method(
         id="rock.work_shadowing",
@@ -202,9 +242,18 @@ def rock_work_shadowing() -> Method:
         initial="matchmaking",
         description="Replicator-city staff spend 2-3 days with peers in a role-model city.",
         deliverables=(
-            DeliverableSpec("learning_objectives", "learning-objectives document", Party.VISITORS, due=lead),
-            DeliverableSpec("visitor_questions", "visitors' questions and wishes", Party.VISITORS, due=BEFORE_VISIT),
-            DeliverableSpec("travel_guide", "travel and accommodation guide", Party.HOST, due=BEFORE_VISIT),
+            DeliverableSpec(
+                "learning_objectives", "learning-objectives document", Party.VISITORS, due=lead
+            ),
+            DeliverableSpec(
+                "visitor_questions",
+                "visitors' questions and wishes",
+                Party.VISITORS,
+                due=BEFORE_VISIT,
+            ),
+            DeliverableSpec(
+                "travel_guide", "travel and accommodation guide", Party.HOST, due=BEFORE_VISIT
+            ),
             AGENDA,
             LANGUAGE_PLAN,
             DeliverableSpec("visitor_summary", "visitor's summary to the host", Party.VISITORS),
@@ -214,12 +263,19 @@ def rock_work_shadowing() -> Method:
         ),
         triggers=(
             TriggerSpec(
-                "confirm_match", ("matchmaking",), "preparation", FACILITATOR,
-                (ThemesDefined("R-MATCH-6"), TeamComposition("R-MATCH-5", "R-MATCH-5")), Effect.MATCH,
+                "confirm_match",
+                ("matchmaking",),
+                "preparation",
+                FACILITATOR,
+                (ThemesDefined("R-MATCH-6"), TeamComposition("R-MATCH-5", "R-MATCH-5")),
+                Effect.MATCH,
                 title="Confirm the host and visitors",
             ),
             TriggerSpec(
-                "start_visit", ("preparation",), "visit", FACILITATOR_OR_HOST,
+                "start_visit",
+                ("preparation",),
+                "visit",
+                FACILITATOR_OR_HOST,
                 (
                     Delivered("learning_objectives", "R-PREP-3", due=lead),
                     LeadTime("learning_objectives", lead, "R-PREP-3"),
@@ -234,18 +290,26 @@ def rock_work_shadowing() -> Method:
                 title="Start the work-shadowing visit",
             ),
             TriggerSpec(
-                "finish_visit", ("visit",), "follow_up", FACILITATOR_OR_HOST,
-                effect=Effect.FINISH_VISIT, title="Finish the visit",
+                "finish_visit",
+                ("visit",),
+                "follow_up",
+                FACILITATOR_OR_HOST,
+                effect=Effect.FINISH_VISIT,
+                title="Finish the visit",
             ),
             TriggerSpec(
-                "close", ("follow_up",), "closed", FACILITATOR,
+                "close",
+                ("follow_up",),
+                "closed",
+                FACILITATOR,
                 (
                     Delivered("visitor_summary", "R-FOLLOW-6"),
                     Delivered("host_reflection", "R-FOLLOW-7", SOFT),
                     Delivered("visitors_report", "R-COMM-4", SOFT),
                     Delivered("article", "R-COMM-1"),
                 ),
-                Effect.CLOSE, title="Close the engagement",
+                Effect.CLOSE,
+                title="Close the engagement",
             ),
         ),
     )
@@ -264,34 +328,64 @@ def eurocities_mentoring() -> Method:
         phases=FOUR_STEPS,
         initial="matchmaking",
         description="Any number of visits, in either direction, online or in person; then follow-up.",
-        deliverables=(NEEDS_ASSESSMENT, AGENDA, _report(params.report_after_days), ROADMAP, ARTICLE),
+        deliverables=(
+            NEEDS_ASSESSMENT,
+            AGENDA,
+            _report(params.report_after_days),
+            ROADMAP,
+            ARTICLE,
+        ),
         triggers=(
             TriggerSpec(
-                "confirm_match", ("matchmaking",), "preparation", FACILITATOR,
-                (TeamComposition(), ThemesDefined("R-MATCH-1")), Effect.MATCH, title="Confirm the match",
+                "confirm_match",
+                ("matchmaking",),
+                "preparation",
+                FACILITATOR,
+                (TeamComposition(), ThemesDefined("R-MATCH-1")),
+                Effect.MATCH,
+                title="Confirm the match",
             ),
             TriggerSpec(
-                "start_visit", ("preparation",), "visit", FACILITATOR_OR_HOST, VISIT_BASICS,
-                Effect.START_VISIT, title="Start the next visit",
+                "start_visit",
+                ("preparation",),
+                "visit",
+                FACILITATOR_OR_HOST,
+                VISIT_BASICS,
+                Effect.START_VISIT,
+                title="Start the next visit",
             ),
             TriggerSpec(
-                "finish_visit", ("visit",), "preparation", FACILITATOR_OR_HOST, (NextVisitPlanned(),),
-                Effect.FINISH_VISIT, title="Finish this visit and prepare the next",
+                "finish_visit",
+                ("visit",),
+                "preparation",
+                FACILITATOR_OR_HOST,
+                (NextVisitPlanned(),),
+                Effect.FINISH_VISIT,
+                title="Finish this visit and prepare the next",
             ),
             TriggerSpec(
-                "finish_programme", ("visit",), "follow_up", FACILITATOR_OR_HOST, (NoVisitsLeft(),),
-                Effect.FINISH_VISIT, title="Finish the last visit",
+                "finish_programme",
+                ("visit",),
+                "follow_up",
+                FACILITATOR_OR_HOST,
+                (NoVisitsLeft(),),
+                Effect.FINISH_VISIT,
+                title="Finish the last visit",
             ),
             TriggerSpec(
-                "close", ("follow_up",), "closed", FACILITATOR,
+                "close",
+                ("follow_up",),
+                "closed",
+                FACILITATOR,
                 (Approved("visit_report", "R-FOLLOW-1"), Delivered("roadmap", "R-FOLLOW-3")),
-                Effect.CLOSE, title="Close the engagement",
+                Effect.CLOSE,
+                title="Close the engagement",
             ),
         ),
     )
 
 
-def _with_start_requirements(method: Method, *extra: Requirement, **changes: object) -> Method:
+def _with_start_requirements(method: Method, *extra: Requirement, **changes: Any) -> Method:
     triggers = tuple(
         attrs.evolve(t, requirements=(*t.requirements, *extra)) if t.name == "start_visit" else t
         for t in method.triggers
@@ -311,7 +405,11 @@ def rock_four_session() -> Method:
     )
     base = eurocities_mentoring()
     return _with_start_requirements(
-        base, shape, id="rock.four_session", title="ROCK four-session mentoring", labels=ROCK_LABELS,
+        base,
+        shape,
+        id="rock.four_session",
+        title="ROCK four-session mentoring",
+        labels=ROCK_LABELS,
         parameters=attrs.evolve(base.parameters, visit_days=(1, 3)),
     )
 
@@ -319,14 +417,18 @@ def rock_four_session() -> Method:
 def values_mentoring() -> Method:
     """VALUES mentoring: every visit ends with a jointly drafted initial action plan (R-PROG-4)."""
     joint = AgendaIncludes((SessionKind.JOINT_ACTION_PLAN,), "R-PROG-4", final_day=True)
-    return _with_start_requirements(eurocities_mentoring(), joint, id="values.mentoring", title="VALUES mentoring")
+    return _with_start_requirements(
+        eurocities_mentoring(), joint, id="values.mentoring", title="VALUES mentoring"
+    )
 
 
 def create_mentoring() -> Method:
     """CREATE mentoring: work-shadowing engagements close before mentoring starts (R-PROG-3)."""
     base = rock_mentoring()
     triggers = tuple(
-        attrs.evolve(t, requirements=(PrerequisitesClosed(), *t.requirements)) if t.name == "confirm_match" else t
+        attrs.evolve(t, requirements=(PrerequisitesClosed(), *t.requirements))
+        if t.name == "confirm_match"
+        else t
         for t in base.triggers
     )
     return attrs.evolve(base, id="create.mentoring", title="CREATE mentoring", triggers=triggers)
@@ -343,24 +445,46 @@ def study_visit() -> Method:
         parameters=MethodParameters(max_mentor_cities=1, reps_per_mentor_city=(1, 10)),
         phases=FOUR_STEPS,
         initial="matchmaking",
-        deliverables=(AGENDA, DeliverableSpec("visitors_report", "visitors' report", Party.VISITORS), ARTICLE),
+        deliverables=(
+            AGENDA,
+            DeliverableSpec("visitors_report", "visitors' report", Party.VISITORS),
+            ARTICLE,
+        ),
         triggers=(
             TriggerSpec(
-                "confirm_match", ("matchmaking",), "preparation", FACILITATOR,
-                (TeamComposition(), ThemesDefined("R-MATCH-1")), Effect.MATCH, title="Confirm the visit",
+                "confirm_match",
+                ("matchmaking",),
+                "preparation",
+                FACILITATOR,
+                (TeamComposition(), ThemesDefined("R-MATCH-1")),
+                Effect.MATCH,
+                title="Confirm the visit",
             ),
             TriggerSpec(
-                "start_visit", ("preparation",), "visit", FACILITATOR_OR_HOST, VISIT_BASICS,
-                Effect.START_VISIT, title="Start the study visit",
+                "start_visit",
+                ("preparation",),
+                "visit",
+                FACILITATOR_OR_HOST,
+                VISIT_BASICS,
+                Effect.START_VISIT,
+                title="Start the study visit",
             ),
             TriggerSpec(
-                "finish_visit", ("visit",), "follow_up", FACILITATOR_OR_HOST,
-                effect=Effect.FINISH_VISIT, title="Finish the visit",
+                "finish_visit",
+                ("visit",),
+                "follow_up",
+                FACILITATOR_OR_HOST,
+                effect=Effect.FINISH_VISIT,
+                title="Finish the visit",
             ),
             TriggerSpec(
-                "close", ("follow_up",), "closed", FACILITATOR,
+                "close",
+                ("follow_up",),
+                "closed",
+                FACILITATOR,
                 (Delivered("visitors_report", "R-COMM-4"), Delivered("article", "R-COMM-1", SOFT)),
-                Effect.CLOSE, title="Close the engagement",
+                Effect.CLOSE,
+                title="Close the engagement",
             ),
         ),
     )
@@ -385,6 +509,12 @@ def compiled(method_id: str) -> CompiledMethod:
         factory = METHODS[method_id]
     except KeyError:
         raise InvalidInput(
-            "method", [Problem("$.method_id", f"no built-in method {method_id!r}; known: {', '.join(sorted(METHODS))}")]
+            "method",
+            [
+                Problem(
+                    "$.method_id",
+                    f"no built-in method {method_id!r}; known: {', '.join(sorted(METHODS))}",
+                )
+            ],
         ) from None
     return compile_method(factory())

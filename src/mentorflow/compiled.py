@@ -38,20 +38,34 @@ class CompiledMethod:
             edges += [("resume", PAUSED_PREFIX + p, p) for p in self.active_phases]
             facilitator = (Party.FACILITATOR,)
             triggers["pause"] = TriggerSpec(
-                "pause", self.active_phases, PAUSED, facilitator, effect=Effect.PAUSE,
-                needs_reason=True, title="Put the engagement on hold",
+                "pause",
+                self.active_phases,
+                PAUSED,
+                facilitator,
+                effect=Effect.PAUSE,
+                needs_reason=True,
+                title="Put the engagement on hold",
             )
             triggers["resume"] = TriggerSpec(
-                "resume", tuple(PAUSED_PREFIX + p for p in self.active_phases), "(phase before the hold)",
-                facilitator, effect=Effect.RESUME, title="Resume the engagement",
+                "resume",
+                tuple(PAUSED_PREFIX + p for p in self.active_phases),
+                "(phase before the hold)",
+                facilitator,
+                effect=Effect.RESUME,
+                title="Resume the engagement",
             )
         if method.cancellable:
             states.append(CANCELLED)
             cancellable = [s for s in states if s != CANCELLED and s not in _terminal(method)]
             edges += [("cancel", s, CANCELLED) for s in cancellable]
             triggers["cancel"] = TriggerSpec(
-                "cancel", tuple(cancellable), CANCELLED, (Party.FACILITATOR,), effect=Effect.CANCEL,
-                needs_reason=True, title="Cancel the engagement",
+                "cancel",
+                tuple(cancellable),
+                CANCELLED,
+                (Party.FACILITATOR,),
+                effect=Effect.CANCEL,
+                needs_reason=True,
+                title="Cancel the engagement",
             )
         self.triggers: Mapping[str, TriggerSpec] = triggers
         self.table = TransitionTable(states, edges, method.initial)

@@ -35,9 +35,13 @@ class _Narrator:
         print(text, file=self.out)
 
     def on_phase(self, event: PhaseEntered) -> None:
-        self.say(f"  {event.at.to_date_string()}  {event.trigger}: {event.from_phase} -> {event.to_phase}")
+        self.say(
+            f"  {event.at.to_date_string()}  {event.trigger}: {event.from_phase} -> {event.to_phase}"
+        )
 
-    def attempt(self, engagement: Engagement, trigger: str, at: pendulum.DateTime, **kwargs: object) -> bool:
+    def attempt(
+        self, engagement: Engagement, trigger: str, at: pendulum.DateTime, **kwargs: object
+    ) -> bool:
         """Fire ``trigger``; on refusal print every reason and return False."""
         try:
             outcome = engagement.fire(trigger, actor=FACILITATOR, at=at, **kwargs)  # type: ignore[arg-type]
@@ -55,7 +59,8 @@ class _Narrator:
 
 def _visit_days(engagement: Engagement) -> tuple[pendulum.DateTime, pendulum.DateTime]:
     visit = engagement.state.visit
-    assert visit is not None and visit.window is not None
+    assert visit is not None
+    assert visit.window is not None
     host = engagement.state.organisation(visit.host)
     zone = host.timezone if host is not None else "UTC"
     start, end = visit.window.start, visit.window.end
@@ -65,7 +70,9 @@ def _visit_days(engagement: Engagement) -> tuple[pendulum.DateTime, pendulum.Dat
     )
 
 
-def _fix_tentative_dates(engagement: Engagement, narrator: _Narrator, at: pendulum.DateTime) -> None:
+def _fix_tentative_dates(
+    engagement: Engagement, narrator: _Narrator, at: pendulum.DateTime
+) -> None:
     visit = engagement.state.visit
     if visit is not None and visit.window is not None and visit.window.tentative:
         fixed = attrs.evolve(visit, window=FIXED_DATES[visit.id])
@@ -76,7 +83,6 @@ def _fix_tentative_dates(engagement: Engagement, narrator: _Narrator, at: pendul
 def _mentoring(engagement: Engagement, plan: rock.EngagementPlan, narrator: _Narrator) -> None:
     mentee = plan.visits[0].host
     mentor = plan.visits[0].visitors[0]
-    visit_start, visit_end = _visit_days(engagement) if not plan.visits[0].window.tentative else (None, None)  # type: ignore[union-attr]
     prep = pendulum.datetime(2017, 9, 15, tz="Europe/Brussels")
     narrator.attempt(engagement, "confirm_match", prep)
     if not narrator.attempt(engagement, "start_visit", prep):
@@ -88,7 +94,9 @@ def _mentoring(engagement: Engagement, plan: rock.EngagementPlan, narrator: _Nar
         _fix_tentative_dates(engagement, narrator, prep)
         engagement.submit(rock.agenda_for(engagement.state.visit), actor=rock.rep(mentee), at=prep)  # type: ignore[arg-type]
         engagement.approve("agenda", actor=rock.rep(mentor), at=prep)
-        narrator.say("  ...needs assessment, mentors' paper (shared, agreed), language plan, agenda supplied")
+        narrator.say(
+            "  ...needs assessment, mentors' paper (shared, agreed), language plan, agenda supplied"
+        )
     visit_start, visit_end = _visit_days(engagement)
     narrator.attempt(engagement, "start_visit", visit_start)
     narrator.attempt(engagement, "finish_visit", visit_end)
@@ -118,9 +126,13 @@ def _work_shadowing(engagement: Engagement, plan: rock.EngagementPlan, narrator:
         engagement.submit(rock.visitor_questions(), actor=rock.rep(visitor), at=prep)
         engagement.submit(rock.travel_guide(host), actor=rock.rep(host), at=prep)
         engagement.submit(rock.language_plan(), actor=rock.rep(host), at=prep)
-        engagement.submit(rock.agenda_for(plan.visits[0], work_shadowing=True), actor=rock.rep(host), at=prep)
+        engagement.submit(
+            rock.agenda_for(plan.visits[0], work_shadowing=True), actor=rock.rep(host), at=prep
+        )
         engagement.approve("agenda", actor=rock.rep(visitor), at=prep)
-        narrator.say("  ...learning objectives, questions, travel guide, language plan, agenda supplied")
+        narrator.say(
+            "  ...learning objectives, questions, travel guide, language plan, agenda supplied"
+        )
     long_visit = {"R-VISIT-1": "the visit follows the four days of the related festival"}
     narrator.attempt(engagement, "start_visit", visit_start, acknowledge=long_visit)
     narrator.attempt(engagement, "finish_visit", visit_end)

@@ -51,8 +51,13 @@ class Engagement:
         if (state.method_id, state.method_version) != (method.id, method.version):
             raise InvalidInput(
                 "engagement",
-                [Problem("$.method_id", f"snapshot follows {state.method_id} v{state.method_version}, "
-                         f"not {method.id} v{method.version}")],
+                [
+                    Problem(
+                        "$.method_id",
+                        f"snapshot follows {state.method_id} v{state.method_version}, "
+                        f"not {method.id} v{method.version}",
+                    )
+                ],
             )
         self._method = method
         self._state = state
@@ -80,8 +85,16 @@ class Engagement:
         """Create an engagement in the method's initial phase and publish its creation event."""
         when = _resolve_time(at, clock)
         change = engine.start(
-            method, id=id, title=title, organisations=organisations, participants=participants,
-            actor=actor, at=when, themes=themes, visits=visits, prerequisites=prerequisites,
+            method,
+            id=id,
+            title=title,
+            organisations=organisations,
+            participants=participants,
+            actor=actor,
+            at=when,
+            themes=themes,
+            visits=visits,
+            prerequisites=prerequisites,
         )
         engagement = cls(method, change.state, bus=bus, clock=clock)
         engagement._bus.publish(change.events)
@@ -155,7 +168,13 @@ class Engagement:
     ) -> Verdict:
         """Every unmet requirement and warning for ``trigger``; never raises for a refusal."""
         return engine.check(
-            self._method, self._state, trigger, actor=actor, at=self._time(at), reason=reason, related=related
+            self._method,
+            self._state,
+            trigger,
+            actor=actor,
+            at=self._time(at),
+            reason=reason,
+            related=related,
         )
 
     def fire(
@@ -172,8 +191,14 @@ class Engagement:
         when = self._time(at)
         try:
             change = engine.fire(
-                self._method, self._state, trigger, actor=actor, at=when, reason=reason,
-                acknowledge=acknowledge, related=related,
+                self._method,
+                self._state,
+                trigger,
+                actor=actor,
+                at=when,
+                reason=reason,
+                acknowledge=acknowledge,
+                related=related,
             )
         except ActionRefused as refusal:
             self._announce(refusal, trigger, actor, when)
@@ -190,7 +215,9 @@ class Engagement:
     ) -> Outcome:
         """Submit a new version of a deliverable; raises InvalidDeliverable or ActionRefused."""
         return self._accept(
-            engine.submit(self._method, self._state, content, actor=actor, at=self._time(at), visit=visit)
+            engine.submit(
+                self._method, self._state, content, actor=actor, at=self._time(at), visit=visit
+            )
         )
 
     def check_submission(
@@ -210,7 +237,11 @@ class Engagement:
         self, kind: str, *, actor: str, at: dt.datetime | None = None, visit: str | None = None
     ) -> Outcome:
         """Share a draft for comments (R-PREP-2)."""
-        return self._accept(engine.share(self._method, self._state, kind, actor=actor, at=self._time(at), visit=visit))
+        return self._accept(
+            engine.share(
+                self._method, self._state, kind, actor=actor, at=self._time(at), visit=visit
+            )
+        )
 
     def approve(
         self,
@@ -224,13 +255,21 @@ class Engagement:
         """Approve a deliverable for the actor's party."""
         return self._accept(
             engine.approve(
-                self._method, self._state, kind, actor=actor, at=self._time(at), visit=visit, comment=comment
+                self._method,
+                self._state,
+                kind,
+                actor=actor,
+                at=self._time(at),
+                visit=visit,
+                comment=comment,
             )
         )
 
     def plan_visit(self, visit: Visit, *, actor: str, at: dt.datetime | None = None) -> Outcome:
         """Add a visit to the programme or change one not yet held."""
-        return self._accept(engine.plan_visit(self._method, self._state, visit, actor=actor, at=self._time(at)))
+        return self._accept(
+            engine.plan_visit(self._method, self._state, visit, actor=actor, at=self._time(at))
+        )
 
     # -- internals ------------------------------------------------------------------------
 
@@ -264,4 +303,6 @@ def _resolve_time(at: dt.datetime | None, clock: Clock | None) -> pendulum.DateT
         return engine.as_instant(at)
     if clock is not None:
         return engine.as_instant(clock.now())
-    raise InvalidInput("time", [Problem("$.at", "pass the time of the action, or give the engagement a clock")])
+    raise InvalidInput(
+        "time", [Problem("$.at", "pass the time of the action, or give the engagement a clock")]
+    )

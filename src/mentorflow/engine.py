@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import attrs
 import pendulum
@@ -51,6 +52,7 @@ from mentorflow.state import (
     DeliverableStatus,
     EngagementState,
     HistoryEntry,
+    evolve_state,
     slot_key,
 )
 from mentorflow.verdicts import Finding, Severity, Verdict
@@ -89,7 +91,9 @@ class Change:
 def as_instant(at: dt.datetime, field: str = "at") -> pendulum.DateTime:
     """``at`` as a pendulum instant; a naive datetime is refused, since its zone would be a guess."""
     if not isinstance(at, dt.datetime):
-        raise InvalidInput("time", [Problem(f"$.{field}", f"expected a datetime, got {type(at).__name__}")])
+        raise InvalidInput(
+            "time", [Problem(f"$.{field}", f"expected a datetime, got {type(at).__name__}")]
+        )
     if at.tzinfo is None or at.utcoffset() is None:
         raise InvalidInput("time", [Problem(f"$.{field}", "must carry a time zone")])
     return at if isinstance(at, pendulum.DateTime) else pendulum.instance(at)
@@ -105,7 +109,9 @@ def _actor(state: EngagementState, actor: str) -> Participant:
 def _not_before_last(state: EngagementState, at: pendulum.DateTime) -> None:
     if state.history and at < state.history[-1].at:
         last = state.history[-1].at.to_iso8601_string()
-        raise InvalidInput("time", [Problem("$.at", f"is before the engagement's last action ({last})")])
+        raise InvalidInput(
+            "time", [Problem("$.at", f"is before the engagement's last action ({last})")]
+        )
 
 
 def _parties_text(ctx: Context, parties: Iterable[Party]) -> str:
@@ -123,7 +129,7 @@ class _Recorder:
         self.actor = actor
         self.events: list[Event] = []
 
-    def emit(self, cls: type[Event], **fields: object) -> None:
+    def emit(self, cls: type[Event], **fields: Any) -> None:
         sequence = self.state.event_count + len(self.events) + 1
         self.events.append(
             cls(
@@ -160,7 +166,7 @@ class _Recorder:
             acknowledged=acknowledged,
             event_ids=tuple(e.id for e in self.events),
         )
-        new_state = attrs.evolve(
+        new_state = evolve_state(
             state,
             phase=to_phase or state.phase,
             history=(*state.history, entry),
@@ -229,7 +235,7 @@ def _team_problems(
             yield Problem(f"$.organisations[{i}].id", f"duplicate organisation {org.id!r}")
         try:
             pendulum.timezone(org.timezone)
-        except Exception:  # noqa: BLE001 - pendulum raises several types for unknown zones
+        except Exception:
             yield Problem(f"$.organisations[{i}].timezone", f"unknown time zone {org.timezone!r}")
     person_ids = [p.id for p in participants]
     for i, person in enumerate(participants):
@@ -237,7 +243,8 @@ def _team_problems(
             yield Problem(f"$.participants[{i}].id", f"duplicate participant {person.id!r}")
         if person.organisation_id not in org_ids:
             yield Problem(
-                f"$.participants[{i}].organisation_id", f"unknown organisation {person.organisation_id!r}"
+                f"$.participants[{i}].organisation_id",
+                f"unknown organisation {person.organisation_id!r}",
             )
         if not isinstance(person.role, Role):
             yield Problem(f"$.participants[{i}].role", f"unknown role {person.role!r}")
@@ -291,7 +298,10 @@ def _evaluate(
     warnings: list[Finding] = []
     if dest is None:
         unmet.append(
-            Finding(PHASE_RULE, f"{spec.name} applies in {', '.join(spec.sources)}, not in {state.phase}")
+            Finding(
+                PHASE_RULE,
+                f"{spec.name} applies in {', '.join(spec.sources)}, not in {state.phase}",
+            )
         )
     visit = state.visit
     if not any(belongs_to(participant, p, visit) for p in spec.parties):
@@ -371,7 +381,9 @@ def _acknowledgements(
     return tuple(Acknowledgement(rule, why) for rule, why in acknowledge.items() if rule in warned)
 
 
-def _effect(effect: Effect, state: EngagementState, recorder: _Recorder, reason: str) -> dict[str, object]:
+def _effect(
+    effect: Effect, state: EngagementState, recorder: _Recorder, reason: str
+) -> dict[str, object]:
     visit = state.visit
     if effect is Effect.MATCH:
         recorder.emit(
@@ -412,7 +424,10 @@ def _slot_visit(
     spec = method.method.deliverable_specs[kind]
     if not spec.per_visit:
         if visit_id is not None:
-            raise InvalidInput("deliverable", [Problem("$.visit", f"{kind!r} belongs to the engagement, not a visit")])
+            raise InvalidInput(
+                "deliverable",
+                [Problem("$.visit", f"{kind!r} belongs to the engagement, not a visit")],
+            )
         return None
     if visit_id is None:
         return state.visit.id if state.visit is not None else None
@@ -425,7 +440,8 @@ def _known_kind(method: CompiledMethod, kind: str) -> None:
     if kind not in method.method.deliverable_specs:
         known = ", ".join(sorted(method.method.deliverable_specs))
         raise InvalidDeliverable(
-            "deliverable", [Problem("$.kind", f"{kind!r} is not a deliverable of this method ({known})")]
+            "deliverable",
+            [Problem("$.kind", f"{kind!r} is not a deliverable of this method ({known})")],
         )
 
 
@@ -458,10 +474,18 @@ def check_submission(
     target_visit = next((v for v in state.visits if v.id == visit_id), state.visit)
     if not belongs_to(participant, spec.owner, target_visit):
         unmet.append(
-            Finding(ROLE_RULE, f"{spec.title} is owed by the {ctx.describe(spec.owner)}, not {participant.name}")
+            Finding(
+                ROLE_RULE,
+                f"{spec.title} is owed by the {ctx.describe(spec.owner)}, not {participant.name}",
+            )
         )
     for needed in spec.requires:
-        if state.deliverable(needed, visit_id if method.method.deliverable_specs[needed].per_visit else None) is None:
+        if (
+            state.deliverable(
+                needed, visit_id if method.method.deliverable_specs[needed].per_visit else None
+            )
+            is None
+        ):
             unmet.append(
                 ctx.missing(
                     spec.requires_rule or DELIVERABLE_RULE,
@@ -533,20 +557,34 @@ def share(
     ctx = Context(state, method.method, instant, _NO_RELATED)
     unmet = [f for f in (_open_for_work(method, state),) if f is not None]
     if not spec.shared_first:
-        unmet.append(Finding(DELIVERABLE_RULE, f"{spec.title} is not shared as a draft; it is approved directly"))
+        unmet.append(
+            Finding(
+                DELIVERABLE_RULE, f"{spec.title} is not shared as a draft; it is approved directly"
+            )
+        )
     if record is None:
-        unmet.append(ctx.missing(DELIVERABLE_RULE, Severity.HARD, kind, f"{spec.title} not submitted", None))
+        unmet.append(
+            ctx.missing(DELIVERABLE_RULE, Severity.HARD, kind, f"{spec.title} not submitted", None)
+        )
     elif record.status is not DeliverableStatus.SUBMITTED:
-        unmet.append(Finding(DELIVERABLE_RULE, f"{spec.title} is already {record.status.value}", deliverable=kind))
+        unmet.append(
+            Finding(
+                DELIVERABLE_RULE, f"{spec.title} is already {record.status.value}", deliverable=kind
+            )
+        )
     if not belongs_to(participant, spec.owner, state.visit):
-        unmet.append(Finding(ROLE_RULE, f"only the {ctx.describe(spec.owner)} may share the {spec.title}"))
+        unmet.append(
+            Finding(ROLE_RULE, f"only the {ctx.describe(spec.owner)} may share the {spec.title}")
+        )
     if unmet or record is None:
         raise ActionRefused(Verdict(f"share {kind}", state.id, state.phase, None, tuple(unmet)))
     _not_before_last(state, instant)
     recorder = _Recorder(state, instant, actor)
     recorder.emit(DeliverableShared, kind=kind, visit_id=visit_id, version=record.version)
     shared = attrs.evolve(record, status=DeliverableStatus.SHARED)
-    return recorder.commit("share", kind, deliverables={**state.deliverables, slot_key(kind, visit_id): shared})
+    return recorder.commit(
+        "share", kind, deliverables={**state.deliverables, slot_key(kind, visit_id): shared}
+    )
 
 
 def approve(
@@ -567,19 +605,33 @@ def approve(
     ctx = Context(state, method.method, instant, _NO_RELATED)
     unmet = [f for f in (_open_for_work(method, state),) if f is not None]
     parties = [
-        p for p in spec.approvers
+        p
+        for p in spec.approvers
         if belongs_to(participant, p, state.visit) and (record is None or not record.approved_by(p))
     ]
     if record is None:
-        unmet.append(ctx.missing(DELIVERABLE_RULE, Severity.HARD, kind, f"{spec.title} not submitted", None))
+        unmet.append(
+            ctx.missing(DELIVERABLE_RULE, Severity.HARD, kind, f"{spec.title} not submitted", None)
+        )
     elif record.status is DeliverableStatus.APPROVED:
-        unmet.append(Finding(DELIVERABLE_RULE, f"{spec.title} is already approved", deliverable=kind))
+        unmet.append(
+            Finding(DELIVERABLE_RULE, f"{spec.title} is already approved", deliverable=kind)
+        )
     elif spec.shared_first and record.status is DeliverableStatus.SUBMITTED:
-        unmet.append(Finding(DELIVERABLE_RULE, f"{spec.title} must be shared before it can be agreed", deliverable=kind))
+        unmet.append(
+            Finding(
+                DELIVERABLE_RULE,
+                f"{spec.title} must be shared before it can be agreed",
+                deliverable=kind,
+            )
+        )
     if not parties:
         unmet.append(
-            Finding(ROLE_RULE, f"{participant.name} is not an approver of the {spec.title} still to approve "
-                    f"(approvers: {_parties_text(ctx, spec.approvers) or 'none'})")
+            Finding(
+                ROLE_RULE,
+                f"{participant.name} is not an approver of the {spec.title} still to approve "
+                f"(approvers: {_parties_text(ctx, spec.approvers) or 'none'})",
+            )
         )
     if unmet or record is None:
         raise ActionRefused(Verdict(f"approve {kind}", state.id, state.phase, None, tuple(unmet)))
@@ -594,10 +646,16 @@ def approve(
     )
     recorder = _Recorder(state, instant, actor)
     recorder.emit(
-        DeliverableApproved, kind=kind, visit_id=visit_id, version=record.version,
-        party=party.value, fully_approved=complete,
+        DeliverableApproved,
+        kind=kind,
+        visit_id=visit_id,
+        version=record.version,
+        party=party.value,
+        fully_approved=complete,
     )
-    return recorder.commit("approve", kind, deliverables={**state.deliverables, slot_key(kind, visit_id): updated})
+    return recorder.commit(
+        "approve", kind, deliverables={**state.deliverables, slot_key(kind, visit_id): updated}
+    )
 
 
 # -- the programme ----------------------------------------------------------------------------
@@ -619,19 +677,33 @@ def plan_visit(
         raise InvalidInput("visit", problems)
     unmet = [f for f in (_open_for_work(method, state),) if f is not None]
     if not visit.aim.strip():
-        unmet.append(Finding("R-PROG-5", f"visit {visit.id} needs a precise aim", visit_id=visit.id))
+        unmet.append(
+            Finding("R-PROG-5", f"visit {visit.id} needs a precise aim", visit_id=visit.id)
+        )
     if not visit.expected_outcome.strip():
-        unmet.append(Finding("R-PROG-5", f"visit {visit.id} needs an anticipated outcome", visit_id=visit.id))
+        unmet.append(
+            Finding("R-PROG-5", f"visit {visit.id} needs an anticipated outcome", visit_id=visit.id)
+        )
     index = next((i for i, v in enumerate(state.visits) if v.id == visit.id), None)
     if index is not None and (
         index < state.current_visit or (index == state.current_visit and state.visit_in_progress)
     ):
-        unmet.append(Finding(VISIT_RULE, f"visit {visit.id} has already taken place or is under way", visit_id=visit.id))
+        unmet.append(
+            Finding(
+                VISIT_RULE,
+                f"visit {visit.id} has already taken place or is under way",
+                visit_id=visit.id,
+            )
+        )
     may_plan = participant.role is Role.FACILITATOR or belongs_to(participant, Party.HOST, visit)
     if not may_plan:
-        unmet.append(Finding(ROLE_RULE, f"only the facilitator or the host may plan visit {visit.id}"))
+        unmet.append(
+            Finding(ROLE_RULE, f"only the facilitator or the host may plan visit {visit.id}")
+        )
     if unmet:
-        raise ActionRefused(Verdict(f"plan visit {visit.id}", state.id, state.phase, None, tuple(unmet)))
+        raise ActionRefused(
+            Verdict(f"plan visit {visit.id}", state.id, state.phase, None, tuple(unmet))
+        )
     _not_before_last(state, instant)
     visits = list(state.visits)
     if index is None:

@@ -206,7 +206,7 @@ class EventBus:
 
         def unsubscribe() -> None:
             if handler in handlers:
-                handlers.remove(handler)  # type: ignore[arg-type]
+                handlers.remove(handler)
 
         return unsubscribe
 
@@ -214,7 +214,7 @@ class EventBus:
         """The handlers an event reaches, most general type last."""
         found: list[Callable[[Event], object]] = []
         for cls in type(event).__mro__:
-            found.extend(self._handlers.get(cls, ()))  # type: ignore[call-overload]
+            found.extend(self._handlers.get(cls, ()))
         return found
 
     def publish(self, events: Iterable[Event]) -> tuple[HandlerFailure, ...]:
@@ -224,7 +224,7 @@ class EventBus:
             for handler in self.handlers_for(event):
                 try:
                     handler(event)
-                except Exception as error:  # noqa: BLE001 - a host's handler may raise anything
+                except Exception as error:
                     failure = HandlerFailure(event, _name(handler), error)
                     failures.append(failure)
                     self._on_failure(failure)

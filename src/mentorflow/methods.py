@@ -104,8 +104,8 @@ class Method:
     initial: str
     triggers: tuple[TriggerSpec, ...]
     deliverables: tuple[DeliverableSpec, ...] = ()
-    parameters: MethodParameters = MethodParameters()
-    labels: RoleLabels = RoleLabels()
+    parameters: MethodParameters = attrs.field(factory=MethodParameters)
+    labels: RoleLabels = attrs.field(factory=RoleLabels)
     roles: tuple[Role, ...] = (Role.MENTOR, Role.MENTEE, Role.FACILITATOR, Role.OBSERVER)
     pausable: bool = True
     cancellable: bool = True

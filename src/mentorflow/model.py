@@ -133,7 +133,7 @@ class VisitWindow:
     @property
     def days(self) -> int:
         """How many calendar days the window spans, both ends included."""
-        return (self.end - self.start).in_days() + 1
+        return self.end.toordinal() - self.start.toordinal() + 1
 
 
 @attrs.frozen

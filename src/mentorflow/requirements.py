@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, ClassVar, TypeAlias
 
@@ -10,7 +11,7 @@ import attrs
 import pendulum
 
 from mentorflow.deliverables import FollowUpReview, LearningObjectives, LocalRoadmap
-from mentorflow.model import Party, Role, SessionKind, Visit, VisitMode, belongs_to
+from mentorflow.model import Agenda, Party, Role, SessionKind, Visit, VisitMode, belongs_to
 from mentorflow.state import DeliverableRecord, DeliverableStatus, EngagementState
 from mentorflow.verdicts import Finding, Severity
 
@@ -71,17 +72,29 @@ class Due:
         host = state.organisation(visit.host)
         zone = host.timezone if host is not None else "UTC"
         if self.anchor is Anchor.VISIT_START:
-            day = visit.window.start
-        else:
-            day = visit.window.end.add(days=1)  # the end of the last day is the next midnight
-        base = pendulum.datetime(day.year, day.month, day.day, tz=zone)
-        return base.add(months=self.months, days=self.days)
+            return local_deadline(visit.window.start, zone, self.months, self.days, 0)
+        # The end of the visit's last day is the next local midnight.
+        return local_deadline(visit.window.end, zone, self.months, self.days, 1)
+
+
+@functools.lru_cache(maxsize=4096)
+def local_deadline(
+    day: pendulum.Date, zone: str, months: int, days: int, extra_days: int
+) -> pendulum.DateTime:
+    """Local midnight of ``day`` shifted by months and days, in ``zone`` (cached: it is pure)."""
+    base = pendulum.datetime(day.year, day.month, day.day, tz=_zone(zone))
+    return base.add(months=months, days=days + extra_days)
+
+
+@functools.lru_cache(maxsize=512)
+def _zone(name: str) -> pendulum.Timezone:
+    return pendulum.timezone(name)
 
 
 class Context:
     """What a requirement may look at: the snapshot, the method, the time and related engagements."""
 
-    __slots__ = ("at", "method", "related", "state")
+    __slots__ = ("_kinds", "at", "method", "related", "specs", "state", "visit")
 
     def __init__(
         self,
@@ -92,19 +105,33 @@ class Context:
     ) -> None:
         self.state = state
         self.method = method
+        self.specs = method.deliverable_specs
         self.at = at
         self.related = related
+        self.visit = state.visit
+        self._kinds: dict[bool, frozenset[SessionKind]] = {}
 
     def spec(self, kind: str) -> DeliverableSpec:
         """The method's declaration of a deliverable kind."""
-        return self.method.deliverable_specs[kind]
+        return self.specs[kind]
 
     def record(self, kind: str) -> DeliverableRecord | None:
         """The latest record of ``kind`` for the visit at hand (or the engagement)."""
-        visit = self.state.visit
-        if self.spec(kind).per_visit:
-            return self.state.deliverable(kind, visit.id if visit else None)
-        return self.state.deliverable(kind)
+        if self.specs[kind].per_visit:
+            visit = self.visit
+            return self.state.deliverables.get(f"{kind}@{visit.id}") if visit is not None else None
+        return self.state.deliverables.get(kind)
+
+    def agenda_kinds(self, agenda: Agenda, final_day: bool) -> frozenset[SessionKind]:
+        """The session tags present in ``agenda`` (on its last day only, if asked); computed once."""
+        found = self._kinds.get(final_day)
+        if found is None:
+            sessions = agenda.sessions
+            if final_day and sessions:
+                last = max(s.day for s in sessions)
+                sessions = tuple(s for s in sessions if s.day == last)
+            found = self._kinds[final_day] = frozenset(k for s in sessions for k in s.kinds)
+        return found
 
     def describe(self, party: Party) -> str:
         """A party as a person reads it: the programme's label and, for a visit side, the city."""
@@ -155,7 +182,9 @@ class Delivered:
         """Findings for this requirement in ``ctx``."""
         if ctx.record(self.deliverable) is None:
             label = ctx.spec(self.deliverable).title
-            yield ctx.missing(self.rule, self.severity, self.deliverable, f"{label} not submitted", self.due)
+            yield ctx.missing(
+                self.rule, self.severity, self.deliverable, f"{label} not submitted", self.due
+            )
 
 
 @attrs.frozen
@@ -194,15 +223,20 @@ class VisitPrepared:
 
     def evaluate(self, ctx: Context) -> Iterator[Finding]:
         """Findings for this requirement in ``ctx``."""
-        visit = ctx.state.visit
+        visit = ctx.visit
         if visit is None:
             yield Finding(self.rule, "no visit is planned", self.severity)
             return
         if not visit.aim.strip():
-            yield Finding(self.rule, f"visit {visit.id} has no aim", self.severity, visit_id=visit.id)
+            yield Finding(
+                self.rule, f"visit {visit.id} has no aim", self.severity, visit_id=visit.id
+            )
         if not visit.expected_outcome.strip():
             yield Finding(
-                self.rule, f"visit {visit.id} has no expected outcome", self.severity, visit_id=visit.id
+                self.rule,
+                f"visit {visit.id} has no expected outcome",
+                self.severity,
+                visit_id=visit.id,
             )
 
 
@@ -216,21 +250,24 @@ class VisitDatesFixed:
 
     def evaluate(self, ctx: Context) -> Iterator[Finding]:
         """Findings for this requirement in ``ctx``."""
-        visit = ctx.state.visit
+        visit = ctx.visit
         if visit is None:
             yield Finding(self.rule, "no visit is planned", self.severity)
         elif visit.window is None:
-            yield Finding(self.rule, f"visit {visit.id} has no dates", self.severity, visit_id=visit.id)
+            yield Finding(
+                self.rule, f"visit {visit.id} has no dates", self.severity, visit_id=visit.id
+            )
         elif visit.window.tentative:
             yield Finding(
-                self.rule, f"visit {visit.id} dates are still tentative (TBC)", self.severity,
+                self.rule,
+                f"visit {visit.id} dates are still tentative (TBC)",
+                self.severity,
                 visit_id=visit.id,
             )
 
 
 def _agenda_of(ctx: Context) -> tuple[Visit | None, DeliverableRecord | None]:
-    visit = ctx.state.visit
-    return visit, ctx.record("agenda") if "agenda" in ctx.method.deliverable_specs else None
+    return ctx.visit, ctx.record("agenda") if "agenda" in ctx.specs else None
 
 
 @attrs.frozen
@@ -248,22 +285,24 @@ class AgendaIncludes:
         visit, record = _agenda_of(ctx)
         if record is None:
             yield Finding(
-                self.rule, "the visit has no agenda yet", self.severity, deliverable="agenda",
+                self.rule,
+                "the visit has no agenda yet",
+                self.severity,
+                deliverable="agenda",
                 visit_id=visit.id if visit else None,
             )
             return
         agenda = record.content.agenda  # type: ignore[union-attr]  # the "agenda" kind is a DraftAgenda
-        sessions = agenda.sessions
-        if self.final_day and agenda.days:
-            last = agenda.days[-1]
-            sessions = tuple(s for s in sessions if s.day == last)
-        present = {k for s in sessions for k in s.kinds}
+        present = ctx.agenda_kinds(agenda, self.final_day)
         where = "on the final day" if self.final_day else "in the agenda"
         for kind in self.kinds:
             if kind not in present:
                 yield Finding(
-                    self.rule, f"no {kind.value.replace('_', ' ')} session {where}", self.severity,
-                    deliverable="agenda", visit_id=visit.id if visit else None,
+                    self.rule,
+                    f"no {kind.value.replace('_', ' ')} session {where}",
+                    self.severity,
+                    deliverable="agenda",
+                    visit_id=visit.id if visit else None,
                 )
 
 
@@ -277,7 +316,7 @@ class VisitLength:
 
     def evaluate(self, ctx: Context) -> Iterator[Finding]:
         """Findings for this requirement in ``ctx``."""
-        visit = ctx.state.visit
+        visit = ctx.visit
         if visit is None or visit.window is None:
             return
         low, high = ctx.method.parameters.visit_days
@@ -332,7 +371,9 @@ class InPersonVisit:
     def evaluate(self, ctx: Context) -> Iterator[Finding]:
         """Findings for this requirement in ``ctx``."""
         if ctx.state.visits and all(v.mode is VisitMode.ONLINE for v in ctx.state.visits):
-            yield Finding(self.rule, "every visit is online; trust is harder to build", self.severity)
+            yield Finding(
+                self.rule, "every visit is online; trust is harder to build", self.severity
+            )
 
 
 @attrs.frozen
@@ -348,8 +389,16 @@ class TeamComposition:
         """Findings for this requirement in ``ctx``."""
         params = ctx.method.parameters
         state = ctx.state
-        mentors = state.organisations_with(Role.MENTOR)
-        mentees = state.organisations_with(Role.MENTEE)
+        counts: dict[Role, dict[str, int]] = {
+            Role.MENTOR: {},
+            Role.MENTEE: {},
+            Role.FACILITATOR: {},
+        }
+        for p in state.participants:
+            per_org = counts.get(p.role)
+            if per_org is not None:
+                per_org[p.organisation_id] = per_org.get(p.organisation_id, 0) + 1
+        mentors, mentees = counts[Role.MENTOR], counts[Role.MENTEE]
         labels = ctx.method.labels
         if not 1 <= len(mentors) <= params.max_mentor_cities:
             yield Finding(
@@ -359,14 +408,13 @@ class TeamComposition:
             )
         if not mentees:
             yield Finding(self.rule, f"no {labels.mentee} takes part", self.severity)
-        if not state.organisations_with(Role.FACILITATOR):
+        if not counts[Role.FACILITATOR]:
             yield Finding("R-ROLE-2", "no facilitator takes part", self.severity)
         for role, (low, high) in (
             (Role.MENTOR, params.reps_per_mentor_city),
             (Role.MENTEE, params.reps_per_mentee_city),
         ):
-            for org in state.organisations_with(role):
-                count = sum(1 for p in state.participants if p.role is role and p.organisation_id == org)
+            for org, count in counts[role].items():
                 if not low <= count <= high:
                     yield Finding(
                         self.reps_rule,
@@ -395,8 +443,11 @@ class LeadTime:
         if submitted > deadline:
             spec = ctx.spec(self.deliverable)
             yield ctx.missing(
-                self.rule, self.severity, self.deliverable,
-                f"{spec.title} {'arrived' if record else 'is'} later than its lead time", self.due,
+                self.rule,
+                self.severity,
+                self.deliverable,
+                f"{spec.title} {'arrived' if record else 'is'} later than its lead time",
+                self.due,
             )
 
 
@@ -417,8 +468,10 @@ class PageCount:
         pages = record.content.pages  # type: ignore[union-attr]  # kind fixes the content type
         if not low <= pages <= high:
             yield Finding(
-                self.rule, f"learning objectives run to {pages} pages; {low} to {high} suggested",
-                self.severity, deliverable=LearningObjectives.kind,
+                self.rule,
+                f"learning objectives run to {pages} pages; {low} to {high} suggested",
+                self.severity,
+                deliverable=LearningObjectives.kind,
             )
 
 
@@ -473,21 +526,25 @@ class ProgrammeShape:
         visits = ctx.state.visits
         if len(visits) != len(self.slots):
             yield Finding(
-                self.rule, f"{len(visits)} visits planned; the programme has {len(self.slots)}",
+                self.rule,
+                f"{len(visits)} visits planned; the programme has {len(self.slots)}",
                 self.severity,
             )
         hosts = {o: r for r in (Role.MENTOR, Role.MENTEE) for o in ctx.state.organisations_with(r)}
         for number, (visit, slot) in enumerate(zip(visits, self.slots, strict=False), start=1):
             if visit.mode is not slot.mode:
                 yield Finding(
-                    self.rule, f"visit {number} ({visit.id}) must be {slot.mode.value}",
-                    self.severity, visit_id=visit.id,
+                    self.rule,
+                    f"visit {number} ({visit.id}) must be {slot.mode.value}",
+                    self.severity,
+                    visit_id=visit.id,
                 )
             if hosts.get(visit.host) is not slot.host:
                 yield Finding(
                     self.rule,
                     f"visit {number} ({visit.id}) must be hosted by the {ctx.method.labels.label(slot.host)}",
-                    self.severity, visit_id=visit.id,
+                    self.severity,
+                    visit_id=visit.id,
                 )
 
 
@@ -505,12 +562,14 @@ class PrerequisitesClosed:
             phase = ctx.related.get(other)
             if phase is None:
                 yield Finding(
-                    self.rule, f"the phase of prerequisite engagement {other!r} was not given",
+                    self.rule,
+                    f"the phase of prerequisite engagement {other!r} was not given",
                     self.severity,
                 )
             elif phase != "closed":
                 yield Finding(
-                    self.rule, f"prerequisite engagement {other!r} is in {phase}, not closed",
+                    self.rule,
+                    f"prerequisite engagement {other!r} is in {phase}, not closed",
                     self.severity,
                 )
 
@@ -550,7 +609,9 @@ class ActionsReviewed:
         roadmap = ctx.state.deliverable(LocalRoadmap.kind)
         review = ctx.state.deliverable(FollowUpReview.kind)
         if roadmap is None:
-            yield Finding(self.rule, "there is no roadmap whose actions could be reviewed", self.severity)
+            yield Finding(
+                self.rule, "there is no roadmap whose actions could be reviewed", self.severity
+            )
             return
         reviewed = (
             {r.action_id for r in review.content.reviews}  # type: ignore[union-attr]
@@ -560,8 +621,10 @@ class ActionsReviewed:
         for action in roadmap.content.actions:  # type: ignore[union-attr]
             if action.id not in reviewed:
                 yield Finding(
-                    self.rule, f"action {action.id} ({action.title}) has no recorded status",
-                    self.severity, deliverable=FollowUpReview.kind,
+                    self.rule,
+                    f"action {action.id} ({action.title}) has no recorded status",
+                    self.severity,
+                    deliverable=FollowUpReview.kind,
                 )
 
 
@@ -586,10 +649,7 @@ Requirement: TypeAlias = (
     | ActionsReviewed
 )
 
-REQUIREMENT_TYPES: dict[str, type[Requirement]] = {
-    cls.type: cls  # type: ignore[misc]
-    for cls in Requirement.__args__  # type: ignore[attr-defined]
-}
+REQUIREMENT_TYPES: dict[str, type[Requirement]] = {cls.type: cls for cls in Requirement.__args__}
 
 
 def party_may(state: EngagementState, participant_id: str, party: Party) -> bool:

@@ -37,13 +37,22 @@ from mentorflow.deliverables import (
     Recommendation,
     TravelGuide,
     VisitorQuestions,
-    VisitorSummary,
     VisitorsReport,
+    VisitorSummary,
     VisitReport,
 )
 from mentorflow.engagement import Engagement
 from mentorflow.events import EventBus
-from mentorflow.model import Organisation, Participant, Role, Side, Theme, Visit, VisitMode, VisitWindow
+from mentorflow.model import (
+    Organisation,
+    Participant,
+    Role,
+    Side,
+    Theme,
+    Visit,
+    VisitMode,
+    VisitWindow,
+)
 
 __all__ = [
     "CITIES",
@@ -101,13 +110,26 @@ class EngagementPlan:
     prerequisites: tuple[str, ...] = ()
 
     def start(
-        self, *, at: dt.datetime | None = None, bus: EventBus | None = None, clock: Clock | None = None
+        self,
+        *,
+        at: dt.datetime | None = None,
+        bus: EventBus | None = None,
+        clock: Clock | None = None,
     ) -> Engagement:
         """Start the engagement on the built-in method, created by the facilitator."""
         return Engagement.start(
-            compiled(self.method_id), id=self.id, title=self.title, organisations=self.organisations,
-            participants=self.participants, actor=rep(FACILITATOR_ID), at=at, themes=self.themes,
-            visits=self.visits, prerequisites=self.prerequisites, bus=bus, clock=clock,
+            compiled(self.method_id),
+            id=self.id,
+            title=self.title,
+            organisations=self.organisations,
+            participants=self.participants,
+            actor=rep(FACILITATOR_ID),
+            at=at,
+            themes=self.themes,
+            visits=self.visits,
+            prerequisites=self.prerequisites,
+            bus=bus,
+            clock=clock,
         )
 
 
@@ -125,14 +147,20 @@ def _people(cities: Sequence[str], role: Role, per_city: int = 1) -> tuple[Parti
 
 
 def _facilitator() -> tuple[Participant, ...]:
-    return (Participant(rep(FACILITATOR_ID), "EUROCITIES rapporteur", Role.FACILITATOR, FACILITATOR_ID),)
+    return (
+        Participant(rep(FACILITATOR_ID), "EUROCITIES rapporteur", Role.FACILITATOR, FACILITATOR_ID),
+    )
 
 
-def _window(start: tuple[int, int, int], end: tuple[int, int, int], *, tentative: bool = False) -> VisitWindow:
+def _window(
+    start: tuple[int, int, int], end: tuple[int, int, int], *, tentative: bool = False
+) -> VisitWindow:
     return VisitWindow(pendulum.date(*start), pendulum.date(*end), tentative)
 
 
-def _work_shadowing(host: str, window: VisitWindow, event: str, topics: tuple[str, str]) -> EngagementPlan:
+def _work_shadowing(
+    host: str, window: VisitWindow, event: str, topics: tuple[str, str]
+) -> EngagementPlan:
     cities = (host, *REPLICATORS, FACILITATOR_ID)
     visit = Visit(
         id=f"ws-{host}-2017",
@@ -150,13 +178,19 @@ def _work_shadowing(host: str, window: VisitWindow, event: str, topics: tuple[st
         method_id="rock.work_shadowing",
         title=f"ROCK work-shadowing visit to {CITIES[host].name}",
         organisations=tuple(CITIES[c] for c in cities),
-        participants=(*_people((host,), Role.MENTOR), *_people(REPLICATORS, Role.MENTEE, 2), *_facilitator()),
+        participants=(
+            *_people((host,), Role.MENTOR),
+            *_people(REPLICATORS, Role.MENTEE, 2),
+            *_facilitator(),
+        ),
         themes=tuple(Theme(f"t{i}", t) for i, t in enumerate(topics, start=1)),
         visits=(visit,),
     )
 
 
-def _mentoring(mentee: str, mentors: tuple[str, ...], window: VisitWindow, event: str | None) -> EngagementPlan:
+def _mentoring(
+    mentee: str, mentors: tuple[str, ...], window: VisitWindow, event: str | None
+) -> EngagementPlan:
     cities = (mentee, *mentors, FACILITATOR_ID)
     visit = Visit(
         id=f"mentoring-{mentee}",
@@ -174,8 +208,15 @@ def _mentoring(mentee: str, mentors: tuple[str, ...], window: VisitWindow, event
         method_id="rock.mentoring",
         title=f"ROCK mentoring of {CITIES[mentee].name}",
         organisations=tuple(CITIES[c] for c in cities),
-        participants=(*_people((mentee,), Role.MENTEE, 2), *_people(mentors, Role.MENTOR), *_facilitator()),
-        themes=(Theme("governance", "Participatory governance of heritage"), Theme("creative", "Creative industries")),
+        participants=(
+            *_people((mentee,), Role.MENTEE, 2),
+            *_people(mentors, Role.MENTOR),
+            *_facilitator(),
+        ),
+        themes=(
+            Theme("governance", "Participatory governance of heritage"),
+            Theme("creative", "Creative industries"),
+        ),
         visits=(visit,),
     )
 
@@ -183,16 +224,42 @@ def _mentoring(mentee: str, mentors: tuple[str, ...], window: VisitWindow, event
 def programme() -> tuple[EngagementPlan, ...]:
     """The six engagements of the ROCK 2017-18 calendar, in calendar order."""
     return (
-        _work_shadowing("turin", _window((2017, 11, 6), (2017, 11, 7)), "Artissima", ("art fairs", "creative hubs")),
         _work_shadowing(
-            "eindhoven", _window((2017, 11, 16), (2017, 11, 17)), "GLOW festival", ("light festivals", "living labs")
+            "turin",
+            _window((2017, 11, 6), (2017, 11, 7)),
+            "Artissima",
+            ("art fairs", "creative hubs"),
         ),
-        _mentoring("bologna", ("athens", "liverpool", "vilnius"), _window((2017, 11, 24), (2017, 11, 26)), "Bilbolbul festival"),
         _work_shadowing(
-            "lyon", _window((2017, 12, 7), (2017, 12, 10)), "Fête des Lumières", ("light festivals", "heritage sites")
+            "eindhoven",
+            _window((2017, 11, 16), (2017, 11, 17)),
+            "GLOW festival",
+            ("light festivals", "living labs"),
         ),
-        _mentoring("skopje", ("cluj", "eindhoven", "turin"), _window((2018, 1, 1), (2018, 1, 31), tentative=True), None),
-        _mentoring("lisbon", ("lyon", "liverpool", "vilnius"), _window((2018, 2, 1), (2018, 2, 28), tentative=True), None),
+        _mentoring(
+            "bologna",
+            ("athens", "liverpool", "vilnius"),
+            _window((2017, 11, 24), (2017, 11, 26)),
+            "Bilbolbul festival",
+        ),
+        _work_shadowing(
+            "lyon",
+            _window((2017, 12, 7), (2017, 12, 10)),
+            "Fête des Lumières",
+            ("light festivals", "heritage sites"),
+        ),
+        _mentoring(
+            "skopje",
+            ("cluj", "eindhoven", "turin"),
+            _window((2018, 1, 1), (2018, 1, 31), tentative=True),
+            None,
+        ),
+        _mentoring(
+            "lisbon",
+            ("lyon", "liverpool", "vilnius"),
+            _window((2018, 2, 1), (2018, 2, 28), tentative=True),
+            None,
+        ),
     )
 
 
@@ -227,7 +294,9 @@ def language_plan() -> LanguagePlan:
 def agenda_for(visit: Visit, *, work_shadowing: bool = False) -> DraftAgenda:
     """The ROCK indicative agenda laid on the visit's first day, fitted to its length."""
     assert visit.window is not None, "plan the visit's dates first"
-    agenda = (rock_work_shadowing_agenda if work_shadowing else rock_mentoring_agenda)(visit.window.start)
+    agenda = (rock_work_shadowing_agenda if work_shadowing else rock_mentoring_agenda)(
+        visit.window.start
+    )
     return DraftAgenda(agenda)
 
 
@@ -248,15 +317,31 @@ def roadmap() -> LocalRoadmap:
     return LocalRoadmap(
         learning_points=(
             LearningPoint(Side.MENTEE, "Participation works when residents co-own a space"),
-            LearningPoint(Side.MENTOR, "Our open calls could reach residents, not only professionals"),
+            LearningPoint(
+                Side.MENTOR, "Our open calls could reach residents, not only professionals"
+            ),
         ),
-        indicators=(Indicator("residents taking part in the lab", "people", baseline=0, target=200),),
+        indicators=(
+            Indicator("residents taking part in the lab", "people", baseline=0, target=200),
+        ),
         actions=(
             Action(
-                "a1", "Open the heritage lab", Horizon.MEDIUM, CostClass.FUNDED, "Culture department",
-                funding="ROCK budget", milestones=("building chosen", "lab opens"), indicators=("residents",),
+                "a1",
+                "Open the heritage lab",
+                Horizon.MEDIUM,
+                CostClass.FUNDED,
+                "Culture department",
+                funding="ROCK budget",
+                milestones=("building chosen", "lab opens"),
+                indicators=("residents",),
             ),
-            Action("a2", "Monthly open office hours", Horizon.SHORT, CostClass.NO_COST, "Mayor's office"),
+            Action(
+                "a2",
+                "Monthly open office hours",
+                Horizon.SHORT,
+                CostClass.NO_COST,
+                "Mayor's office",
+            ),
         ),
     )
 
@@ -264,13 +349,18 @@ def roadmap() -> LocalRoadmap:
 def follow_up_review(road: LocalRoadmap) -> FollowUpReview:
     """The review a year later: the first action done, the others with a reason (R-FOLLOW-8)."""
     reviews = [ActionReview(road.actions[0].id, ActionStatus.IMPLEMENTED)]
-    reviews += [ActionReview(a.id, ActionStatus.IN_PROGRESS, "delayed by elections") for a in road.actions[1:]]
+    reviews += [
+        ActionReview(a.id, ActionStatus.IN_PROGRESS, "delayed by elections")
+        for a in road.actions[1:]
+    ]
     return FollowUpReview(tuple(reviews))
 
 
 def article(title: str) -> RapporteurArticle:
     """The rapporteur's article for the project website (R-COMM-1)."""
-    return RapporteurArticle(title, "What was discussed, and what comes next.", ("website", "social media"))
+    return RapporteurArticle(
+        title, "What was discussed, and what comes next.", ("website", "social media")
+    )
 
 
 def learning_objectives(pages: int = 3) -> LearningObjectives:
@@ -285,7 +375,9 @@ def learning_objectives(pages: int = 3) -> LearningObjectives:
 def visitor_questions() -> VisitorQuestions:
     """Visitors' questions and the stakeholders and sites they want to see (R-PREP-5)."""
     return VisitorQuestions(
-        questions=("How is the festival funded?",), stakeholders=("festival office",), sites=("old town",)
+        questions=("How is the festival funded?",),
+        stakeholders=("festival office",),
+        sites=("old town",),
     )
 
 
@@ -311,4 +403,6 @@ def host_reflection() -> HostReflection:
 
 def visitors_report() -> VisitorsReport:
     """The visitors' short report (R-COMM-4)."""
-    return VisitorsReport("Strong public-private partnership", "Worth a pilot at home", ("pictures/hub.jpg",))
+    return VisitorsReport(
+        "Strong public-private partnership", "Worth a pilot at home", ("pictures/hub.jpg",)
+    )

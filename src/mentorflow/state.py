@@ -148,3 +148,29 @@ class EngagementState:
     def deliverable(self, kind: str, visit_id: str | None = None) -> DeliverableRecord | None:
         """The latest record of a deliverable, if submitted."""
         return self.deliverables.get(slot_key(kind, visit_id))
+
+
+_STATE_FIELDS = tuple(field.name for field in attrs.fields(EngagementState))
+
+
+def _compile_evolve() -> object:
+    # One straight-line copy per field: attrs.evolve introspects the class on every call, and the
+    # engine makes one new snapshot per action.
+    lines = ["def evolve_state(state, **changes):", "    new = _new(_cls)", "    get = changes.get"]
+    lines += [f"    _set(new, {n!r}, get({n!r}, state.{n}))" for n in _STATE_FIELDS]
+    lines.append("    return new")
+    namespace: dict[str, object] = {
+        "_new": object.__new__,
+        "_cls": EngagementState,
+        "_set": object.__setattr__,
+    }
+    exec("\n".join(lines), namespace)
+    return namespace["evolve_state"]
+
+
+_evolve = _compile_evolve()
+
+
+def evolve_state(state: EngagementState, **changes: object) -> EngagementState:
+    """A copy of ``state`` with ``changes`` (engine-internal: names are not checked)."""
+    return _evolve(state, **changes)  # type: ignore[operator, no-any-return]

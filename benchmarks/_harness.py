@@ -6,7 +6,7 @@ import statistics
 import time
 from collections.abc import Callable
 
-__all__ = ["median_seconds", "report_ratio", "report_value"]
+__all__ = ["median_seconds", "paired_seconds", "report_ratio", "report_value"]
 
 
 def median_seconds(work: Callable[[], object], *, number: int, repeat: int = 7) -> float:
@@ -18,6 +18,20 @@ def median_seconds(work: Callable[[], object], *, number: int, repeat: int = 7) 
             work()
         samples.append((time.perf_counter() - start) / number)
     return statistics.median(samples)
+
+
+def paired_seconds(
+    work: Callable[[], object], baseline: Callable[[], object], *, number: int, repeat: int = 15
+) -> tuple[float, float]:
+    """Medians of ``work`` and ``baseline`` timed in alternation, so load drift hits both alike."""
+    work_samples, base_samples = [], []
+    for _ in range(repeat):
+        for fn, samples in ((baseline, base_samples), (work, work_samples)):
+            start = time.perf_counter()
+            for _ in range(number):
+                fn()
+            samples.append((time.perf_counter() - start) / number)
+    return statistics.median(work_samples), statistics.median(base_samples)
 
 
 def report_ratio(

@@ -90,6 +90,8 @@ class Change:
 
 def as_instant(at: dt.datetime, field: str = "at") -> pendulum.DateTime:
     """``at`` as a pendulum instant; a naive datetime is refused, since its zone would be a guess."""
+    if type(at) is pendulum.DateTime and at.tzinfo is not None:
+        return at  # the common case, first: pendulum instants always carry a zone
     if not isinstance(at, dt.datetime):
         raise InvalidInput(
             "time", [Problem(f"$.{field}", f"expected a datetime, got {type(at).__name__}")]

@@ -41,7 +41,7 @@ def event_id(engagement_id: str, sequence: int) -> str:
     return f"{engagement_id}#{sequence}"
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)  # dict instances initialise faster than slotted ones
 class Event:
     """What every event carries: identity, order within its engagement, time, actor, schema."""
 
@@ -53,7 +53,7 @@ class Event:
     schema_version: int = EVENT_SCHEMA_VERSION
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class EngagementCreated(Event):
     """An engagement began on a method, in the method's initial phase."""
 
@@ -62,7 +62,7 @@ class EngagementCreated(Event):
     phase: str
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class PhaseEntered(Event):
     """A trigger moved the engagement from one phase to another."""
 
@@ -71,7 +71,7 @@ class PhaseEntered(Event):
     to_phase: str
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class EngagementMatched(Event):
     """The match was confirmed: the team is set and preparation can begin."""
 
@@ -79,7 +79,7 @@ class EngagementMatched(Event):
     mentee_organisations: tuple[str, ...]
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class VisitPlanned(Event):
     """A visit was added to the programme or its plan changed."""
 
@@ -87,21 +87,21 @@ class VisitPlanned(Event):
     tentative: bool
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class VisitStarted(Event):
     """A visit began."""
 
     visit_id: str
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class VisitFinished(Event):
     """A visit ended."""
 
     visit_id: str
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class DeliverableSubmitted(Event):
     """A new version of a deliverable was submitted."""
 
@@ -110,7 +110,7 @@ class DeliverableSubmitted(Event):
     version: int
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class DeliverableShared(Event):
     """A draft was shared for comments (R-PREP-2)."""
 
@@ -119,7 +119,7 @@ class DeliverableShared(Event):
     version: int
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class DeliverableApproved(Event):
     """A party approved a deliverable; ``fully_approved`` once every approving party has."""
 
@@ -130,26 +130,26 @@ class DeliverableApproved(Event):
     fully_approved: bool
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class EngagementPaused(Event):
     """The engagement was put on hold."""
 
     reason: str
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class EngagementResumed(Event):
     """The engagement left its hold and returned to its phase."""
 
     phase: str
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class EngagementClosed(Event):
     """The engagement completed its lifecycle."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class EngagementCancelled(Event):
     """The engagement ended early; ``reason`` says why."""
 
@@ -157,7 +157,7 @@ class EngagementCancelled(Event):
     phase: str
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class TriggerRefused(Event):
     """A trigger was refused; published only to hosts that ask for refusals, never stored."""
 
@@ -197,25 +197,31 @@ class EventBus:
 
     def __init__(self, on_failure: Callable[[HandlerFailure], object] | None = None) -> None:
         self._handlers: dict[type[Event], list[Callable[[Event], object]]] = {}
+        self._routes: dict[type[Event], tuple[Callable[[Event], object], ...]] = {}
         self._on_failure = on_failure or _report_failure
 
     def subscribe(self, event_type: type[E], handler: Callable[[E], object]) -> Callable[[], None]:
         """Call ``handler`` for every event of ``event_type``; returns a function that unsubscribes."""
         handlers = self._handlers.setdefault(event_type, [])
         handlers.append(handler)  # type: ignore[arg-type]  # narrowed by the type it is filed under
+        self._routes.clear()
 
         def unsubscribe() -> None:
             if handler in handlers:
                 handlers.remove(handler)
+                self._routes.clear()
 
         return unsubscribe
 
-    def handlers_for(self, event: Event) -> list[Callable[[Event], object]]:
-        """The handlers an event reaches, most general type last."""
-        found: list[Callable[[Event], object]] = []
-        for cls in type(event).__mro__:
-            found.extend(self._handlers.get(cls, ()))
-        return found
+    def handlers_for(self, event: Event) -> tuple[Callable[[Event], object], ...]:
+        """The handlers an event reaches, most general type last (worked out once per type)."""
+        route = self._routes.get(type(event))
+        if route is None:
+            found: list[Callable[[Event], object]] = []
+            for cls in type(event).__mro__:
+                found.extend(self._handlers.get(cls, ()))
+            route = self._routes[type(event)] = tuple(found)
+        return route
 
     def publish(self, events: Iterable[Event]) -> tuple[HandlerFailure, ...]:
         """Deliver events in order; every handler runs even when another raises."""

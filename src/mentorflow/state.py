@@ -67,7 +67,7 @@ class Acknowledgement:
     reason: str
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # dict instances initialise faster; one is made per action
 class HistoryEntry:
     """One accepted action: the append-only history has one entry per action, creation included."""
 
@@ -88,7 +88,7 @@ def slot_key(kind: str, visit_id: str | None) -> str:
     return kind if visit_id is None else f"{kind}@{visit_id}"
 
 
-@attrs.frozen(hash=False)
+@attrs.frozen(hash=False, slots=False)  # a dict instance: see evolve_state
 class EngagementState:
     """Everything one engagement holds at one version; actions make new snapshots, never edits."""
 
@@ -150,27 +150,14 @@ class EngagementState:
         return self.deliverables.get(slot_key(kind, visit_id))
 
 
-_STATE_FIELDS = tuple(field.name for field in attrs.fields(EngagementState))
-
-
-def _compile_evolve() -> object:
-    # One straight-line copy per field: attrs.evolve introspects the class on every call, and the
-    # engine makes one new snapshot per action.
-    lines = ["def evolve_state(state, **changes):", "    new = _new(_cls)", "    get = changes.get"]
-    lines += [f"    _set(new, {n!r}, get({n!r}, state.{n}))" for n in _STATE_FIELDS]
-    lines.append("    return new")
-    namespace: dict[str, object] = {
-        "_new": object.__new__,
-        "_cls": EngagementState,
-        "_set": object.__setattr__,
-    }
-    exec("\n".join(lines), namespace)
-    return namespace["evolve_state"]
-
-
-_evolve = _compile_evolve()
-
-
 def evolve_state(state: EngagementState, **changes: object) -> EngagementState:
-    """A copy of ``state`` with ``changes`` (engine-internal: names are not checked)."""
-    return _evolve(state, **changes)  # type: ignore[operator, no-any-return]
+    """A copy of ``state`` with ``changes`` (engine-internal: names are not checked).
+
+    The engine makes one snapshot per action, so this is on the hot path: copying the instance
+    dictionary is several times faster than ``attrs.evolve``, which introspects on every call.
+    """
+    new = object.__new__(EngagementState)
+    fields = new.__dict__
+    fields.update(state.__dict__)
+    fields.update(changes)
+    return new

@@ -11,7 +11,7 @@ import enum
 import io
 import json
 import sys
-from pathlib import Path  # noqa: TC003 - Typer reads the annotations at run time
+from pathlib import Path  # at run time: Typer reads the annotations
 from typing import TYPE_CHECKING, Annotated
 
 import typer

@@ -31,6 +31,8 @@ __all__ = [
     "MentorsPaper",
     "Need",
     "NeedsAssessment",
+    "Passage",
+    "PracticeRef",
     "RapporteurArticle",
     "Recommendation",
     "TravelGuide",
@@ -83,6 +85,26 @@ def _texts(path: str, values: tuple[str, ...], what: str) -> Iterable[Problem]:
 
 
 @attrs.frozen
+class Passage:
+    """A passage of free text; ``topic`` files it under a heading; ``internal`` keeps it unpublished.
+
+    Internal passages appear only in the internal version of a document (R-FOLLOW-5).
+    """
+
+    text: str
+    internal: bool = False
+    topic: str = ""
+
+
+@attrs.frozen
+class PracticeRef:
+    """A mentor city's practice that inspired an action (Burgas took London's lamppost charging)."""
+
+    city_id: str
+    practice: str
+
+
+@attrs.frozen
 class Need:
     """A need or barrier of a mentee city, with its priority (1 = highest)."""
 
@@ -116,6 +138,8 @@ class MentorsPaper:
     key_needs: tuple[str, ...]
     hypotheses: tuple[str, ...]
     priorities: tuple[str, ...] = ()
+    passages: tuple[Passage, ...] = ()
+    internal_fields: frozenset[str] = frozenset()
 
     def problems(self) -> Iterable[Problem]:
         """Every way the content falls short."""
@@ -209,6 +233,7 @@ class Recommendation:
 
     text: str
     cost_class: CostClass
+    internal: bool = False
 
 
 @attrs.frozen
@@ -219,6 +244,8 @@ class VisitReport:
     needs_identified: str
     transferability: str
     recommendations: tuple[Recommendation, ...]
+    passages: tuple[Passage, ...] = ()
+    internal_fields: frozenset[str] = frozenset()
 
     def problems(self) -> Iterable[Problem]:
         """Every way the content falls short."""
@@ -235,6 +262,7 @@ class LearningPoint:
 
     side: Side
     text: str
+    internal: bool = False
 
 
 @attrs.frozen
@@ -245,6 +273,8 @@ class Indicator:
     unit: str = ""
     baseline: float | None = None
     target: float | None = None
+    internal: bool = False
+    internal_fields: frozenset[str] = frozenset()
 
 
 @attrs.frozen
@@ -265,6 +295,9 @@ class Action:
     stakeholders: tuple[str, ...] = ()
     due: pendulum.Date | None = None
     risk: str = ""
+    internal: bool = False
+    internal_fields: frozenset[str] = frozenset()
+    inspired_by: tuple[PracticeRef, ...] = ()
 
 
 @attrs.frozen
@@ -275,6 +308,8 @@ class LocalRoadmap:
     learning_points: tuple[LearningPoint, ...]
     indicators: tuple[Indicator, ...]
     actions: tuple[Action, ...]
+    passages: tuple[Passage, ...] = ()
+    internal_fields: frozenset[str] = frozenset()
 
     def problems(self) -> Iterable[Problem]:
         """Every way the content falls short."""
@@ -305,6 +340,8 @@ class VisitorSummary:
     learned: str
     transfer: str
     presented_to: tuple[str, ...] = ()
+    passages: tuple[Passage, ...] = ()
+    internal_fields: frozenset[str] = frozenset()
 
     def problems(self) -> Iterable[Problem]:
         """Every way the content falls short."""

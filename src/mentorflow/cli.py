@@ -15,10 +15,12 @@ from pathlib import Path  # at run time: Typer reads the annotations
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.console import Console
 
+from mentorflow import _cli_store as stored
 from mentorflow import diagrams
 from mentorflow.compiled import compile_method
-from mentorflow.exceptions import InvalidInput, MentorflowError, Problem
+from mentorflow.exceptions import InvalidInput, InvalidMethod, MentorflowError, Problem
 from mentorflow.lint import lint_method
 from mentorflow.method_sources import load_method_source
 
@@ -58,6 +60,9 @@ def one_line(error: BaseException) -> str:
         return f"invalid {error.what}: " + "; ".join(str(p) for p in error.problems)
     if isinstance(error, OSError) and error.strerror and error.filename:
         return f"{error.strerror}: {error.filename}"
+    cause = getattr(error, "orig", None)  # a database driver's own error, without the SQL
+    if cause is not None:
+        return f"database: {' '.join(str(cause).split())}"
     text = " ".join(str(error).split())
     return text or type(error).__name__
 
@@ -94,10 +99,8 @@ def lint(
     """Check a method definition; print every problem with its $.path (exit 1 if any)."""
     try:
         loaded = load_method_source(method)
-    except InvalidInput as error:
-        if error.what == "method source":
-            raise
-        # A file that does not even parse into a method: its problems are the lint result.
+    except InvalidMethod as error:
+        # A method file is linted as it is read: its problems are the lint result.
         problems: tuple[Problem, ...] = error.problems
         name = method
     else:
@@ -136,6 +139,70 @@ def diagram(
         output.write_text(text, encoding="utf-8")
 
 
+DatabaseArg = Annotated[
+    str, typer.Argument(help="The store: a SQLite file path or a database URL.", metavar="DB")
+]
+AtOption = Annotated[
+    str | None,
+    typer.Option(
+        "--at", help="Evaluate at this ISO 8601 time instead of now (e.g. 2018-01-15T09:00+01:00)."
+    ),
+]
+
+
+@app.command()
+def explain(
+    database: DatabaseArg,
+    engagement: Annotated[str, typer.Argument(help="The engagement id.")],
+    trigger: Annotated[str, typer.Argument(help="The trigger to ask about, e.g. start_visit.")],
+    actor: Annotated[str, typer.Option("--actor", help="The participant id who would fire it.")],
+    at: AtOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Why (not yet)? The verdict on firing TRIGGER, as a table (exit 1 when refused)."""
+    verdict = stored.explain_verdict(
+        database, engagement, trigger, actor=actor, at=stored.instant(at)
+    )
+    if as_json:
+        _emit_json(stored.verdict_document(verdict))
+    else:
+        stored.render_verdict(verdict, Console(soft_wrap=False))
+    raise typer.Exit(0 if verdict.allowed else EXIT_NO)
+
+
+@app.command()
+def status(database: DatabaseArg, at: AtOption = None, as_json: JsonFlag = False) -> None:
+    """Engagements by method and phase, and those past their next deadline."""
+    report = stored.status_report(database, stored.instant(at))
+    if as_json:
+        _emit_json(report)
+    else:
+        stored.render_status(report, Console())
+
+
+@app.command()
+def relay(
+    database: DatabaseArg,
+    handler: Annotated[
+        str,
+        typer.Option(
+            "--handler", help="module:name of a callable taking an Event, or of an EventBus."
+        ),
+    ],
+    max_attempts: Annotated[int, typer.Option(min=1, help="Attempts before an event is dead.")] = 5,
+    as_json: JsonFlag = False,
+) -> None:
+    """Deliver every outbox event that is ready now (exit 1 if any event is dead)."""
+    summary = stored.relay_outbox(
+        database, stored.load_handler(handler), max_attempts=max_attempts, progress=not as_json
+    )
+    if as_json:
+        _emit_json(summary)
+    else:
+        stored.render_relay(summary, Console())
+    raise typer.Exit(EXIT_NO if summary["dead_events"] else 0)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the exit status.
 
@@ -147,10 +214,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         app(args=args, prog_name="mentorflow")
     except SystemExit as done:
         return done.code if isinstance(done.code, int) else EXIT_ERROR
-    except (MentorflowError, OSError) as error:
+    except _expected_errors() as error:
         print(f"mentorflow: error: {one_line(error)}", file=sys.stderr)
         return EXIT_ERROR
     return 0
+
+
+def _expected_errors() -> tuple[type[Exception], ...]:
+    """Errors that end a command with one line: ours, the operating system's, the database's."""
+    try:
+        from sqlalchemy.exc import SQLAlchemyError  # the sql extra may not be installed
+    except ImportError:
+        return (MentorflowError, OSError)
+    return (MentorflowError, OSError, SQLAlchemyError)
 
 
 if __name__ == "__main__":

@@ -11,14 +11,14 @@ from mentorflow.catalog import METHODS
 from mentorflow.exceptions import InvalidInput, Problem
 from mentorflow.methods import Method
 
-__all__ = ["METHOD_FILE_SUFFIXES", "load_method_source"]
+__all__ = ["METHOD_FILE_SUFFIXES", "import_reference", "load_method_source"]
 
 #: File name endings read as method files.
 METHOD_FILE_SUFFIXES = (".json", ".toml")
 
 
 def _refuse(spec: str, message: str) -> InvalidInput:
-    return InvalidInput("method source", [Problem("$.method", f"{spec!r}: {message}")])
+    return InvalidInput("method", [Problem("$.method", f"{spec!r}: {message}")])
 
 
 def _from_file(path: Path) -> Method:
@@ -31,20 +31,30 @@ def _from_file(path: Path) -> Method:
     return method
 
 
-def _from_callable(spec: str) -> Method:
+def import_reference(spec: str, what: str) -> object:
+    """The object ``module:name`` refers to; raises InvalidInput naming ``what`` when it cannot.
+
+    Like ``python -m``, a module in the directory the command runs from is importable.
+    """
     module_name, _, attribute = spec.partition(":")
     if not module_name or not attribute:
-        raise _refuse(spec, "expected module:function")
-    # Like `python -m`, a module next to where the command runs is importable.
+        raise InvalidInput(what, [Problem("$." + what, f"{spec!r}: expected module:name")])
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
     try:
         module = importlib.import_module(module_name)
     except ImportError as error:
-        raise _refuse(spec, f"cannot import module {module_name!r} ({error})") from None
-    target = getattr(module, attribute, None)
-    if target is None:
-        raise _refuse(spec, f"module {module_name!r} has no attribute {attribute!r}")
+        message = f"{spec!r}: cannot import module {module_name!r} ({error})"
+        raise InvalidInput(what, [Problem("$." + what, message)]) from None
+    if not hasattr(module, attribute):
+        message = f"{spec!r}: module {module_name!r} has no attribute {attribute!r}"
+        raise InvalidInput(what, [Problem("$." + what, message)])
+    target: object = getattr(module, attribute)
+    return target
+
+
+def _from_callable(spec: str) -> Method:
+    target = import_reference(spec, "method")
     method = target() if callable(target) and not isinstance(target, Method) else target
     if not isinstance(method, Method):
         raise _refuse(spec, f"gave a {type(method).__name__}, not a Method")

@@ -44,6 +44,7 @@ from mentorflow.exceptions import (
 from mentorflow.methods import Effect, TriggerSpec
 from mentorflow.model import Organisation, Participant, Party, Role, Theme, Visit, belongs_to
 from mentorflow.requirements import Context
+from mentorflow.schedule import overdue_findings
 from mentorflow.state import (
     PAUSED_PREFIX,
     Acknowledgement,
@@ -321,7 +322,8 @@ def _evaluate(
     for requirement in spec.requirements:
         for finding in requirement.evaluate(ctx):
             (unmet if finding.severity is Severity.HARD else warnings).append(finding)
-    return Verdict(spec.name, state.id, state.phase, dest, tuple(unmet), tuple(warnings))
+    overdue = overdue_findings(method, state, at)
+    return Verdict(spec.name, state.id, state.phase, dest, tuple(unmet), tuple(warnings), overdue)
 
 
 def fire(

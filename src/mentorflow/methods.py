@@ -90,6 +90,7 @@ class MethodParameters:
     objectives_pages: tuple[int, int] = (2, 4)
     follow_up_after_months: int = 12
     report_after_days: int = 30
+    paper_comment_days: int = 14
 
 
 @attrs.frozen

@@ -61,11 +61,17 @@ class Due:
     months: int = 0
     days: int = 0
 
-    def resolve(self, state: EngagementState) -> pendulum.DateTime | None:
-        """The absolute instant in the host city's time zone; None while dates are tentative."""
+    def resolve(
+        self, state: EngagementState, visit: Visit | None = None
+    ) -> pendulum.DateTime | None:
+        """The absolute instant in the host city's time zone; None while dates are tentative.
+
+        The anchor is the visit at hand, or ``visit`` when given (the schedule resolves the
+        deadlines of every planned visit, not only the current one).
+        """
         if self.anchor is Anchor.FIRST_VISIT_END:
             visit = state.visits[0] if state.visits else None
-        else:
+        elif visit is None:
             visit = state.visit
         if visit is None or visit.window is None or visit.window.tentative:
             return None

@@ -48,6 +48,8 @@ class Verdict:
     target: str | None
     unmet: tuple[Finding, ...] = ()
     warnings: tuple[Finding, ...] = ()
+    #: Deadlines of the engagement that have passed unmet (soft; never refuse, never acknowledged).
+    overdue: tuple[Finding, ...] = ()
 
     @property
     def allowed(self) -> bool:
@@ -69,4 +71,5 @@ class Verdict:
         lines = [head]
         lines += [f"  unmet: {f}" for f in self.unmet]
         lines += [f"  warning: {f}" for f in self.warnings]
+        lines += [f"  overdue: {f}" for f in self.overdue]
         return "\n".join(lines)

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
+from mentorflow import schedule
 from mentorflow.events import Event, EventBus
 from mentorflow.exceptions import InvalidInput, Problem
 from mentorflow.method_sources import import_reference
@@ -138,27 +139,28 @@ def render_verdict(verdict: Verdict, console: Console) -> None:
 
 
 def status_report(database: str, at: pendulum.DateTime | None) -> dict[str, Any]:
-    """Engagements by method and phase, and those whose next deadline has passed by ``at``."""
-    from mentorflow.store import next_deadline
-
+    """Engagements by method and phase, and every deadline that has passed unmet by ``at``."""
     with opened(database) as store:
         now = at if at is not None else store.clock.now()
         by_phase: Counter[tuple[str, str]] = Counter()
         overdue = []
-        late = set(store.ids(due_before=now))
         for engagement_id in store.ids():
             state = store.load(engagement_id)
             by_phase[(state.method_id, state.phase)] += 1
-            if engagement_id in late:
-                method = store.methods.get(state.method_id, state.method_version)
-                deadline = next_deadline(state, method)
-                overdue.append(
-                    {
-                        "engagement_id": engagement_id,
-                        "phase": state.phase,
-                        "due": deadline.to_iso8601_string() if deadline is not None else None,
-                    }
-                )
+            method = store.methods.get(state.method_id, state.method_version)
+            overdue += [
+                {
+                    "engagement_id": engagement_id,
+                    "phase": state.phase,
+                    "rule": deadline.rule,
+                    "severity": deadline.severity.value,
+                    "what": deadline.title,
+                    "owed_by": deadline.owed_by,
+                    "due": deadline.due.to_iso8601_string(),
+                }
+                for deadline in schedule.due(method, state, now)
+                if deadline.due < now
+            ]
     return {
         "at": now.to_iso8601_string(),
         "engagements": sum(by_phase.values()),
@@ -166,12 +168,12 @@ def status_report(database: str, at: pendulum.DateTime | None) -> dict[str, Any]
             {"method_id": method_id, "phase": phase, "count": count}
             for (method_id, phase), count in sorted(by_phase.items())
         ],
-        "overdue": overdue,
+        "overdue": sorted(overdue, key=lambda item: (item["due"], item["engagement_id"])),
     }
 
 
 def render_status(report: dict[str, Any], console: Console) -> None:
-    """The status report as two tables: counts by phase, then overdue engagements."""
+    """The status report as two tables: counts by phase, then overdue items."""
     phases = Table(title=f"{report['engagements']} engagement(s) by phase", title_justify="left")
     for column in ("method", "phase", "engagements"):
         phases.add_column(column)
@@ -182,10 +184,13 @@ def render_status(report: dict[str, Any], console: Console) -> None:
         console.print(f"Nothing overdue at {report['at']}.")
         return
     late = Table(title=f"Overdue at {report['at']}", title_justify="left")
-    for column in ("engagement", "phase", "next deadline"):
-        late.add_column(column)
+    for column in ("engagement", "rule", "what", "owed by", "due"):
+        late.add_column(column, overflow="fold")
     for row in report["overdue"]:
-        late.add_row(row["engagement_id"], row["phase"], row["due"] or "")
+        mark = "⚠ " if row["severity"] == Severity.SOFT.value else ""
+        late.add_row(
+            row["engagement_id"], mark + row["rule"], row["what"], row["owed_by"], row["due"]
+        )
     console.print(late)
 
 

@@ -19,13 +19,15 @@ PAUSED = "paused"
 class CompiledMethod:
     """A checked method ready to run engagements: compile once, share across all engagements."""
 
-    __slots__ = ("_ancestors", "active_phases", "method", "table", "triggers")
+    __slots__ = ("_ancestors", "active_phases", "derived", "method", "table", "triggers")
 
     def __init__(self, method: Method) -> None:
         problems = lint_method(method)
         if problems:
             raise InvalidMethod(f"method {method.id!r}", problems)
         self.method = method
+        #: Data other modules derive from the method once and keep with it (e.g. deadline rules).
+        self.derived: dict[str, object] = {}
         parents = {p.parent for p in method.phases if p.parent}
         leaves = [p for p in method.phases if p.name not in parents]
         self.active_phases = tuple(p.name for p in leaves if not p.terminal)

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TextIO
 
 import attrs
 import pendulum
 
 from mentorflow import rock2017 as rock
+from mentorflow.catalog import compiled
 from mentorflow.engagement import Engagement
 from mentorflow.events import Event, EventBus, PhaseEntered
 from mentorflow.exceptions import TransitionRefused
 from mentorflow.model import VisitWindow
+from mentorflow.sqlstore import SqlStore
+from mentorflow.store import OutboxStatus, StoredEngagement
 
 __all__ = ["main", "run"]
 
@@ -152,22 +157,78 @@ WALKS: dict[str, Callable[[Engagement, rock.EngagementPlan, _Narrator], None]] =
 }
 
 
-def run(out: TextIO = sys.stdout) -> dict[str, str]:
-    """Walk every engagement of the ROCK 2017-18 calendar; return each one's final phase."""
+def _start(
+    plan: rock.EngagementPlan, store: SqlStore | None, at: pendulum.DateTime, bus: EventBus
+) -> Engagement:
+    if store is None:
+        return plan.start(at=at, bus=bus)
+    return StoredEngagement.start(
+        compiled(plan.method_id),
+        store=store,
+        id=plan.id,
+        title=plan.title,
+        organisations=plan.organisations,
+        participants=plan.participants,
+        actor=FACILITATOR,
+        at=at,
+        themes=plan.themes,
+        visits=plan.visits,
+        prerequisites=plan.prerequisites,
+        bus=bus,
+    )
+
+
+def _restart(store: SqlStore, path: Path, finals: dict[str, str], narrator: _Narrator) -> SqlStore:
+    """Close the store as a stopped process would, open the file again and check what it holds."""
+    store.close()
+    reopened = SqlStore.open(path)
+    narrator.say(f"\n-- restart: stopped half-way, reopened {path.name}")
+    for engagement_id, phase in finals.items():
+        again = StoredEngagement.load(reopened, engagement_id)
+        assert again.phase == phase, (engagement_id, again.phase, phase)
+        narrator.say(f"   {engagement_id}: {again.phase} at version {again.version}, as stored")
+    return reopened
+
+
+def run(
+    out: TextIO = sys.stdout, *, database: str | Path | None = None, in_memory: bool = False
+) -> dict[str, str]:
+    """Walk every engagement of the ROCK 2017-18 calendar; return each one's final phase.
+
+    By default the engagements live in a SQLite file (``database``, else a fresh temporary
+    file) and the demo restarts half-way: it closes the store, opens the file again and
+    continues. ``in_memory=True`` runs without a store.
+    """
     narrator = _Narrator(out)
     bus = EventBus()
     bus.subscribe(PhaseEntered, narrator.on_phase)
     events: list[Event] = []
     bus.subscribe(Event, events.append)
     finals: dict[str, str] = {}
-    for plan in rock.programme():
+    store: SqlStore | None = None
+    path = (
+        Path(database)
+        if database
+        else Path(tempfile.mkdtemp(prefix="mentorflow-demo-")) / "demo.sqlite3"
+    )
+    if not in_memory:
+        store = SqlStore.open(path)
+        narrator.say(f"engagements are stored in {path}")
+    plans = rock.programme()
+    for number, plan in enumerate(plans):
+        if store is not None and number == len(plans) // 2:
+            store = _restart(store, path, finals, narrator)
         created = pendulum.datetime(2017, 6, 1, tz="Europe/Brussels")
         narrator.say(f"\n{plan.title}  [{plan.method_id}]")
-        engagement = plan.start(at=created, bus=bus)
+        engagement = _start(plan, store, created, bus)
         WALKS[plan.method_id](engagement, plan, narrator)
         narrator.say(f"  => {engagement.phase} after {engagement.version} actions")
         finals[plan.id] = engagement.phase
     narrator.say(f"\n{len(finals)} engagements, {len(events)} events published")
+    if store is not None:
+        pending = len(store.outbox(status=OutboxStatus.PENDING))
+        narrator.say(f"{pending} events wait in the outbox for a relay")
+        store.close()
     return finals
 
 

@@ -293,7 +293,10 @@ def _evaluate(
     at: pendulum.DateTime,
     reason: str | None,
     related: Mapping[str, str] | None,
+    *,
+    with_overdue: bool = True,
 ) -> Verdict:
+    # Overdue items inform a person reading the verdict; an accepted fire skips them (hot path).
     participant = _actor(state, actor)
     ctx = Context(state, method.method, at, related or _NO_RELATED)
     dest = method.table.dest(spec.name, state.phase)
@@ -322,7 +325,7 @@ def _evaluate(
     for requirement in spec.requirements:
         for finding in requirement.evaluate(ctx):
             (unmet if finding.severity is Severity.HARD else warnings).append(finding)
-    overdue = overdue_findings(method, state, at)
+    overdue = overdue_findings(method, state, at) if with_overdue or unmet else ()
     return Verdict(spec.name, state.id, state.phase, dest, tuple(unmet), tuple(warnings), overdue)
 
 
@@ -344,7 +347,7 @@ def fire(
     """
     spec = method.trigger(trigger)
     instant = as_instant(at)
-    verdict = _evaluate(method, state, spec, actor, instant, reason, related)
+    verdict = _evaluate(method, state, spec, actor, instant, reason, related, with_overdue=False)
     acknowledged = _acknowledgements(verdict, acknowledge)
     if not verdict.allowed:
         raise TransitionRefused(verdict)

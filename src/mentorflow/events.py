@@ -24,6 +24,7 @@ __all__ = [
     "Event",
     "EventBus",
     "HandlerFailure",
+    "MethodMigrated",
     "PhaseEntered",
     "TriggerRefused",
     "VisitFinished",
@@ -155,6 +156,15 @@ class EngagementCancelled(Event):
 
     reason: str
     phase: str
+
+
+@attrs.frozen(kw_only=True)
+class MethodMigrated(Event):
+    """The engagement moved to another version of its method."""
+
+    method_id: str
+    from_version: int
+    to_version: int
 
 
 @attrs.frozen(kw_only=True, slots=False)

@@ -5,9 +5,12 @@
     MentorflowError
     ├── InvalidInput                 bad data from the caller; names every field at fault
     │   ├── InvalidDeliverable       a deliverable's content fails validation
+    │   ├── InvalidDocument          a stored or received document cannot be read
     │   └── InvalidMethod            a method definition (Python, TOML or JSON) fails lint
     ├── UnknownTrigger               the method has no trigger of that name
     ├── UnknownParticipant           the actor is not a participant of the engagement
+    ├── UnknownEngagement            the store holds no engagement with that id
+    ├── ConcurrencyConflict          the engagement changed since it was loaded; nothing written
     └── ActionRefused                a rule refused the action; carries the Verdict
         └── TransitionRefused        a refused phase transition
 
@@ -27,12 +30,15 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ActionRefused",
+    "ConcurrencyConflict",
     "InvalidDeliverable",
+    "InvalidDocument",
     "InvalidInput",
     "InvalidMethod",
     "MentorflowError",
     "Problem",
     "TransitionRefused",
+    "UnknownEngagement",
     "UnknownParticipant",
     "UnknownTrigger",
 ]
@@ -67,6 +73,10 @@ class InvalidDeliverable(InvalidInput):
     """A deliverable's content does not validate."""
 
 
+class InvalidDocument(InvalidInput):
+    """A document (JSON, TOML, a stored row) is malformed, too large or of an unread version."""
+
+
 class InvalidMethod(InvalidInput):
     """A method definition does not pass lint; ``problems`` lists every finding."""
 
@@ -89,6 +99,31 @@ class UnknownParticipant(MentorflowError, LookupError):
         super().__init__(
             f"participant {participant_id!r} does not take part in engagement {engagement_id!r}"
         )
+
+
+class ConcurrencyConflict(MentorflowError):
+    """Someone saved the engagement since it was loaded; this save wrote nothing."""
+
+    def __init__(
+        self, engagement_id: str, expected_version: int, found_version: int | None
+    ) -> None:
+        self.engagement_id = engagement_id
+        self.expected_version = expected_version
+        self.found_version = found_version
+        found = (
+            "no such engagement" if found_version is None else f"it is at version {found_version}"
+        )
+        super().__init__(
+            f"engagement {engagement_id!r} was loaded at version {expected_version}, but {found}"
+        )
+
+
+class UnknownEngagement(MentorflowError, LookupError):
+    """The store holds no engagement with this id."""
+
+    def __init__(self, engagement_id: str) -> None:
+        self.engagement_id = engagement_id
+        super().__init__(f"no engagement {engagement_id!r} is stored")
 
 
 class ActionRefused(MentorflowError):

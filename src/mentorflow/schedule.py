@@ -23,6 +23,7 @@ Policies, stated once:
 from __future__ import annotations
 
 import enum
+import math
 from typing import TYPE_CHECKING
 
 import attrs
@@ -211,15 +212,59 @@ def is_live(method: CompiledMethod, state: EngagementState) -> bool:
     return state.phase in method.active_phases or state.is_paused
 
 
+_SNAPSHOTS_REMEMBERED = 64
+
+
 def deadlines(method: CompiledMethod, state: EngagementState) -> tuple[Deadline, ...]:
-    """Every deadline of the engagement whose anchor date is fixed, ordered by due instant."""
+    """Every deadline of the engagement whose anchor date is fixed, ordered by due instant.
+
+    Snapshots are immutable, so the answer is remembered for the last few snapshots seen:
+    ``check()`` asks for overdue items on every call, often on the same snapshot.
+    """
+    return _remembered(method, state)[0]
+
+
+def _remembered(
+    method: CompiledMethod, state: EngagementState
+) -> tuple[tuple[Deadline, ...], tuple[tuple[float, float, Finding], ...]]:
+    # The deadlines of a snapshot, with (due, met) as POSIX seconds for cheap comparisons and
+    # the overdue finding each would give: none of it depends on the time of asking.
+    memo = method.derived.setdefault("deadlines_by_snapshot", {})
+    assert isinstance(memo, dict)
+    hit = memo.get(id(state))
+    if hit is not None and hit[0] is state:
+        return hit[1]  # type: ignore[no-any-return]
+    found = _compute_deadlines(method, state)
+    stamps = tuple(
+        (
+            d.due.timestamp(),
+            d.met_at.timestamp() if d.met_at is not None else math.inf,
+            _overdue_finding(d),
+        )
+        for d in found
+    )
+    if len(memo) >= _SNAPSHOTS_REMEMBERED:
+        memo.pop(next(iter(memo)))
+    memo[id(state)] = (state, (found, stamps))  # the snapshot is kept: its id cannot be reused
+    return found, stamps
+
+
+def _compute_deadlines(method: CompiledMethod, state: EngagementState) -> tuple[Deadline, ...]:
     found: list[Deadline] = []
-    for rule in deadline_rules(method.method):
+    for rule in _rules_of(method):
         for visit in _anchor_visits(rule, state):
             resolved = _resolve(method, state, rule, visit)
             if resolved is not None:
                 found.append(resolved)
     return tuple(sorted(found, key=lambda d: (d.due, d.key)))
+
+
+def _rules_of(method: CompiledMethod) -> tuple[DeadlineRule, ...]:
+    # Derived once per compiled method: verdicts ask for overdue items on every check.
+    rules = method.derived.get("deadline_rules")
+    if rules is None:
+        rules = method.derived["deadline_rules"] = deadline_rules(method.method)
+    return rules  # type: ignore[return-value]  # only this function writes the key
 
 
 def _anchor_visits(rule: DeadlineRule, state: EngagementState) -> tuple[Visit | None, ...]:
@@ -315,24 +360,31 @@ def due(
     """Unmet deadlines due by ``now`` plus ``within_days``, earliest first; none once closed."""
     if not is_live(method, state):
         return ()
-    horizon = now.add(days=within_days)
+    horizon = now.add(days=within_days) if within_days else now
     return tuple(d for d in deadlines(method, state) if d.due <= horizon and not d.met_by(now))
+
+
+def _overdue_finding(d: Deadline) -> Finding:
+    return Finding(
+        rule=d.rule,
+        message=f"{d.title} overdue since {d.due.to_iso8601_string()}",
+        severity=Severity.SOFT,
+        deliverable=d.what if d.condition is not Condition.FIRED else None,
+        owed_by=d.owed_by,
+        due=d.due,
+        visit_id=d.visit_id,
+    )
 
 
 def overdue_findings(
     method: CompiledMethod, state: EngagementState, at: pendulum.DateTime
 ) -> tuple[Finding, ...]:
     """A soft finding per deadline that has passed unmet at ``at``, for ``check()`` verdicts."""
+    if not is_live(method, state):
+        return ()
+    now = at.timestamp()
     return tuple(
-        Finding(
-            rule=d.rule,
-            message=f"{d.title} overdue since {d.due.to_iso8601_string()}",
-            severity=Severity.SOFT,
-            deliverable=d.what if d.condition is not Condition.FIRED else None,
-            owed_by=d.owed_by,
-            due=d.due,
-            visit_id=d.visit_id,
-        )
-        for d in due(method, state, at)
-        if d.due < at
+        finding
+        for due_at, met_at, finding in _remembered(method, state)[1]
+        if due_at < now and met_at > now
     )

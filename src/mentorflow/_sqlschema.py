@@ -1,0 +1,155 @@
+"""The SQL tables of the store, and the numbered migrations that create and upgrade them.
+
+Times are stored as ISO 8601 text in UTC (``2017-11-24T08:00:00.000000+00:00``): the same on
+SQLite and PostgreSQL, and ordered correctly as text, which the deadline and retry queries need.
+Snapshots, history entries and events are stored as their versioned JSON documents.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+
+import attrs
+import pendulum
+import sqlalchemy as sa
+
+__all__ = ["MIGRATIONS", "READY_NOW", "Migration", "Tables", "migrate_schema", "utc_text"]
+
+#: ``next_attempt_at`` of an event due at once: sorts before every time, so no clock is needed.
+READY_NOW = ""
+_UTC = dt.UTC
+
+
+@attrs.frozen
+class Tables:
+    """The store's tables, bound to one metadata (and so to one PostgreSQL schema)."""
+
+    metadata: sa.MetaData
+    migrations: sa.Table
+    engagements: sa.Table
+    history: sa.Table
+    participants: sa.Table
+    outbox: sa.Table
+
+    @classmethod
+    def define(cls, schema: str | None = None, prefix: str = "mf_") -> Tables:
+        """Declare the tables in ``schema`` (PostgreSQL) with names starting ``prefix``."""
+        md = sa.MetaData(schema=schema)
+        text = sa.Text
+        migrations = sa.Table(
+            f"{prefix}schema_migrations",
+            md,
+            sa.Column("number", sa.Integer, primary_key=True, autoincrement=False),
+            sa.Column("name", text, nullable=False),
+            sa.Column("applied_at", text, nullable=False),
+        )
+        engagements = sa.Table(
+            f"{prefix}engagements",
+            md,
+            sa.Column("id", text, primary_key=True),
+            sa.Column("version", sa.Integer, nullable=False),
+            sa.Column("phase", text, nullable=False),
+            sa.Column("method_id", text, nullable=False),
+            sa.Column("method_version", sa.Integer, nullable=False),
+            sa.Column("snapshot", text, nullable=False),
+            sa.Column("next_deadline", text, nullable=True),
+            sa.Column("updated_at", text, nullable=False),
+            sa.Index(f"{prefix}engagements_by_phase", "phase"),
+            sa.Index(f"{prefix}engagements_by_deadline", "next_deadline"),
+            sa.Index(f"{prefix}engagements_by_method", "method_id", "method_version"),
+        )
+        history = sa.Table(
+            f"{prefix}history",
+            md,
+            sa.Column("engagement_id", text, primary_key=True),
+            sa.Column("sequence", sa.Integer, primary_key=True, autoincrement=False),
+            sa.Column("at", text, nullable=False),
+            sa.Column("actor", text, nullable=False),
+            sa.Column("action", text, nullable=False),
+            sa.Column("subject", text, nullable=False),
+            sa.Column("to_phase", text, nullable=False),
+            sa.Column("entry", text, nullable=False),
+        )
+        participants = sa.Table(
+            f"{prefix}participants",
+            md,
+            sa.Column("engagement_id", text, primary_key=True),
+            sa.Column("participant_id", text, primary_key=True),
+            sa.Column("organisation_id", text, nullable=False),
+            sa.Column("role", text, nullable=False),
+            sa.Index(f"{prefix}participants_by_city", "organisation_id", "engagement_id"),
+        )
+        outbox = sa.Table(
+            f"{prefix}outbox",
+            md,
+            sa.Column(
+                "position",
+                sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+                primary_key=True,
+                autoincrement=True,
+            ),
+            sa.Column("event_id", text, nullable=False, unique=True),
+            sa.Column("engagement_id", text, nullable=False),
+            sa.Column("sequence", sa.Integer, nullable=False),
+            sa.Column("event_type", text, nullable=False),
+            sa.Column("payload", text, nullable=False),
+            sa.Column("status", text, nullable=False, server_default="pending"),
+            sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+            sa.Column("next_attempt_at", text, nullable=False),
+            sa.Column("last_error", text, nullable=True),
+            sa.Column("delivered_at", text, nullable=True),
+            sa.Index(f"{prefix}outbox_ready", "status", "next_attempt_at"),
+            sa.Index(f"{prefix}outbox_by_engagement", "engagement_id", "sequence"),
+        )
+        return cls(md, migrations, engagements, history, participants, outbox)
+
+
+@attrs.frozen
+class Migration:
+    """One numbered step of the schema; applied once, in order, recorded in schema_migrations."""
+
+    number: int
+    name: str
+    apply: Callable[[sa.Connection, Tables], None]
+
+
+def _create_v1(conn: sa.Connection, tables: Tables) -> None:
+    tables.metadata.create_all(
+        conn,
+        tables=[tables.engagements, tables.history, tables.participants, tables.outbox],
+    )
+
+
+#: The schema's history. To change the schema, append a step (never edit an applied one).
+MIGRATIONS: Sequence[Migration] = (
+    Migration(1, "engagements, history, participants, outbox", _create_v1),
+)
+
+
+def utc_text(at: pendulum.DateTime) -> str:
+    """An instant as fixed-width UTC ISO 8601 text, so text order is time order."""
+    return dt.datetime.astimezone(at, _UTC).isoformat(timespec="microseconds")
+
+
+def migrate_schema(conn: sa.Connection, tables: Tables, now: pendulum.DateTime) -> tuple[int, ...]:
+    """Apply every migration not applied yet, in one transaction; return the numbers applied."""
+    if tables.metadata.schema is not None and conn.dialect.name == "postgresql":
+        conn.execute(sa.schema.CreateSchema(tables.metadata.schema, if_not_exists=True))
+    tables.migrations.create(conn, checkfirst=True)
+    if conn.dialect.name == "postgresql":
+        # Two processes opening a fresh database at once must not both apply step 1.
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(7310651)"))
+    done = set(conn.execute(sa.select(tables.migrations.c.number)).scalars())
+    applied = []
+    for step in MIGRATIONS:
+        if step.number in done:
+            continue
+        step.apply(conn, tables)
+        conn.execute(
+            tables.migrations.insert().values(
+                number=step.number, name=step.name, applied_at=utc_text(now)
+            )
+        )
+        applied.append(step.number)
+    return tuple(applied)

@@ -1,0 +1,510 @@
+"""Serialisation: cattrs converters for records, deliverables, events, snapshots and methods.
+
+Every document written carries ``schema_version``. Readers accept the current version and the
+one before it (version 0: the same documents without ``schema_version``) and upgrade old ones
+step by step (``UPGRADES``). A bad document raises one ``InvalidDocument`` listing every problem
+with its ``$.path``; nothing else escapes. Documents are JSON text or the dicts ``json`` makes;
+never pickle.
+
+Time is written so it round-trips exactly: a ``pendulum.DateTime`` in a named zone becomes
+``"2017-11-24T09:00:00+01:00[Europe/Rome]"`` (ISO 8601 with its offset, then the zone name as in
+RFC 9557); one with a fixed offset is plain ISO 8601. Dates and times are ISO 8601.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import functools
+import json
+import typing
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar, Union
+
+import attrs
+import cattrs
+import pendulum
+from cattrs.errors import (
+    AttributeValidationNote,
+    ClassValidationError,
+    IterableValidationError,
+    IterableValidationNote,
+)
+
+from mentorflow import events as ev
+from mentorflow.deliverables import CONTENT_TYPES, DeliverableContent
+from mentorflow.exceptions import InvalidDocument, Problem
+from mentorflow.requirements import REQUIREMENT_TYPES, Requirement
+from mentorflow.state import EngagementState, HistoryEntry, slot_key
+
+__all__ = [
+    "EVENT_TYPES",
+    "MAX_DOCUMENT_BYTES",
+    "SCHEMA_VERSION",
+    "UPGRADES",
+    "AnyEvent",
+    "Codec",
+    "default_codec",
+    "make_converter",
+    "upgrade",
+]
+
+T = TypeVar("T")
+
+#: The schema version this release writes.
+SCHEMA_VERSION = 1
+#: The largest document accepted, in bytes of UTF-8 JSON. A ROCK snapshot after a full walk is
+#: about 40 KiB; 4 MiB leaves room for years of history while refusing runaway payloads.
+MAX_DOCUMENT_BYTES = 4 * 1024 * 1024
+
+#: Every event type, tagged in documents by its class name under ``"type"``.
+EVENT_TYPES: tuple[type[ev.Event], ...] = (
+    ev.EngagementCreated,
+    ev.PhaseEntered,
+    ev.EngagementMatched,
+    ev.VisitPlanned,
+    ev.VisitStarted,
+    ev.VisitFinished,
+    ev.DeliverableSubmitted,
+    ev.DeliverableShared,
+    ev.DeliverableApproved,
+    ev.EngagementPaused,
+    ev.EngagementResumed,
+    ev.EngagementClosed,
+    ev.EngagementCancelled,
+    ev.TriggerRefused,
+    ev.MethodMigrated,
+)
+AnyEvent = Union[EVENT_TYPES]  # type: ignore[valid-type]  # noqa: UP007 - built from a tuple
+
+
+class _Mismatch(ValueError):
+    """A value of the wrong JSON shape; its message is shown as is."""
+
+
+# -- upgrades between schema versions ----------------------------------------------------------
+
+
+def _v0_to_v1(document: dict[str, Any]) -> dict[str, Any]:
+    # Version 0 documents are version 1 documents written before schema_version existed.
+    return {**document, "schema_version": 1}
+
+
+#: One step per version: ``UPGRADES[n]`` turns a version-n document into a version-(n+1) one.
+UPGRADES: Mapping[int, Callable[[dict[str, Any]], dict[str, Any]]] = {0: _v0_to_v1}
+_OLDEST = SCHEMA_VERSION - 1
+
+
+def upgrade(document: dict[str, Any]) -> dict[str, Any]:
+    """``document`` brought to ``SCHEMA_VERSION``; raises InvalidDocument for versions not read."""
+    version = document.get("schema_version", 0)
+    if type(version) is not int or not _OLDEST <= version <= SCHEMA_VERSION:
+        raise InvalidDocument(
+            "document",
+            [
+                Problem(
+                    "$.schema_version",
+                    f"version {version!r} is not read by this release "
+                    f"(it reads {_OLDEST} to {SCHEMA_VERSION})",
+                )
+            ],
+        )
+    while version < SCHEMA_VERSION:
+        document = UPGRADES[version](document)
+        version += 1
+    return document
+
+
+# -- hooks ---------------------------------------------------------------------------------------
+
+
+@functools.cache
+def _zone(name: str) -> pendulum.Timezone:
+    try:
+        return pendulum.timezone(name)
+    except Exception as error:
+        raise _Mismatch(f"unknown time zone {name!r}") from error
+
+
+def _dump_datetime(value: pendulum.DateTime) -> str:
+    text = value.isoformat()
+    zone = value.tzinfo
+    if isinstance(zone, pendulum.Timezone) and not isinstance(zone, pendulum.FixedTimezone):
+        return f"{text}[{zone.name}]"
+    return text
+
+
+def _load_datetime(value: object, _: object) -> pendulum.DateTime:
+    if type(value) is not str:
+        raise _Mismatch(f"expected an ISO 8601 date-time string, got {type(value).__name__}")
+    text, bracket, rest = value.partition("[")
+    try:
+        parsed = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise _Mismatch(f"{value[:40]!r} is not an ISO 8601 date-time") from None
+    if parsed.tzinfo is None:
+        raise _Mismatch("a date-time must carry its UTC offset")
+    if bracket:
+        if not rest.endswith("]"):
+            raise _Mismatch("the time zone name must end with ']'")
+        zone: dt.tzinfo = _zone(rest[:-1])
+        parsed = parsed.astimezone(zone)
+    else:
+        offset = parsed.utcoffset()
+        assert offset is not None  # the tzinfo check above
+        zone = pendulum.FixedTimezone(int(offset.total_seconds()))
+    return pendulum.DateTime(
+        parsed.year,
+        parsed.month,
+        parsed.day,
+        parsed.hour,
+        parsed.minute,
+        parsed.second,
+        parsed.microsecond,
+        tzinfo=zone,
+        fold=parsed.fold,
+    )
+
+
+def _load_date(value: object, _: object) -> pendulum.Date:
+    if type(value) is not str:
+        raise _Mismatch(f"expected an ISO 8601 date string, got {type(value).__name__}")
+    try:
+        return pendulum.Date.fromisoformat(value)
+    except ValueError:
+        raise _Mismatch(f"{value[:40]!r} is not an ISO 8601 date (YYYY-MM-DD)") from None
+
+
+def _load_time(value: object, _: object) -> pendulum.Time:
+    if type(value) is not str:
+        raise _Mismatch(f"expected an ISO 8601 time string, got {type(value).__name__}")
+    try:
+        return pendulum.Time.fromisoformat(value)
+    except ValueError:
+        raise _Mismatch(f"{value[:40]!r} is not an ISO 8601 time (HH:MM[:SS])") from None
+
+
+def _strict(kind: type, label: str) -> Callable[[object, object], Any]:
+    def load(value: object, _: object) -> Any:
+        if type(value) is kind:
+            return value
+        raise _Mismatch(f"expected {label}, got {type(value).__name__}")
+
+    return load
+
+
+def _exactly(kind: type) -> Callable[[Any], bool]:
+    return lambda t: t is kind
+
+
+def _is_enum(kind: Any) -> bool:
+    return isinstance(kind, type) and issubclass(kind, enum.Enum)
+
+
+def _load_enum(value: object, kind: type[enum.Enum]) -> enum.Enum:
+    try:
+        return kind(value)
+    except ValueError:
+        known = ", ".join(str(m.value) for m in kind)
+        raise _Mismatch(f"{value!r} is not a {kind.__name__} ({known})") from None
+
+
+def _load_float(value: object, _: object) -> float:
+    if type(value) is float or type(value) is int:
+        return float(value)
+    raise _Mismatch(f"expected a number, got {type(value).__name__}")
+
+
+def _with_index_notes(
+    items: Any, hooks: Callable[[int], tuple[Callable[[Any, Any], Any], Any]], kind: Any
+) -> list[Any]:
+    out: list[Any] = []
+    errors: list[Exception] = []
+    for i, item in enumerate(items):
+        hook, item_type = hooks(i)
+        try:
+            out.append(hook(item, item_type))
+        except Exception as error:
+            error.add_note(IterableValidationNote(f"Structuring {kind} @ index {i}", i, item_type))
+            errors.append(error)
+    if errors:
+        raise IterableValidationError(f"While structuring {kind!r}", errors, kind)
+    return out
+
+
+def _sequence_hook(kind: Any, converter: cattrs.Converter) -> Callable[[Any, Any], Any]:
+    origin = typing.get_origin(kind)
+    args = typing.get_args(kind)
+    if origin is frozenset or (origin is tuple and len(args) == 2 and args[1] is Ellipsis):
+        item_type = args[0]
+        item_hook = converter.get_structure_hook(item_type)
+        build: type = frozenset if origin is frozenset else tuple
+
+        def load_many(value: Any, _: Any) -> Any:
+            if type(value) is not list and type(value) is not tuple:
+                raise _Mismatch(f"expected a list, got {type(value).__name__}")
+            return build(_with_index_notes(value, lambda _i: (item_hook, item_type), kind))
+
+        def load_many_fast(value: Any, _: Any) -> Any:
+            # The fast converter stops at the first error; the detailed one names them all.
+            if type(value) is not list and type(value) is not tuple:
+                raise _Mismatch(f"expected a list, got {type(value).__name__}")
+            if item_type is str:
+                for item in value:
+                    if type(item) is not str:
+                        raise _Mismatch("expected a string")
+                return build(value)
+            return build([item_hook(item, item_type) for item in value])
+
+        return load_many if converter.detailed_validation else load_many_fast
+    item_hooks = [(converter.get_structure_hook(a), a) for a in args]
+
+    def load_fixed(value: Any, _: Any) -> Any:
+        if type(value) is not list and type(value) is not tuple:
+            raise _Mismatch(f"expected a list, got {type(value).__name__}")
+        if len(value) != len(item_hooks):
+            raise _Mismatch(f"expected a list of {len(item_hooks)} items, got {len(value)}")
+        return tuple(_with_index_notes(value, item_hooks.__getitem__, kind))
+
+    return load_fixed
+
+
+def _is_frozenset(kind: Any) -> bool:
+    return typing.get_origin(kind) is frozenset
+
+
+def _is_sequence(kind: Any) -> bool:
+    return typing.get_origin(kind) in (tuple, frozenset)
+
+
+def _tagged_union(
+    converter: cattrs.Converter, union: Any, tag_name: str, by_tag: Mapping[str, type]
+) -> None:
+    """Write members of ``union`` with their tag first; read the tag to pick the class."""
+    tag_of = {cls: tag for tag, cls in by_tag.items()}
+    known = ", ".join(sorted(by_tag))
+
+    def dump(value: Any) -> dict[str, Any]:
+        cls = type(value)
+        return {tag_name: tag_of[cls], **converter.unstructure(value, cls)}
+
+    def load(value: Any, _: Any) -> Any:
+        if type(value) is not dict:
+            raise _Mismatch(f"expected an object, got {type(value).__name__}")
+        tag = value.get(tag_name)
+        cls = by_tag.get(tag) if type(tag) is str else None
+        if cls is None:
+            error = _Mismatch(
+                f"missing {tag_name}"
+                if tag is None
+                else f"unknown {tag_name} {tag!r} (known: {known})"
+            )
+            error.add_note(AttributeValidationNote(f"Structuring @ {tag_name}", tag_name, str))
+            raise ClassValidationError(f"While structuring {union!r}", [error], dict)
+        body = {k: v for k, v in value.items() if k != tag_name}
+        return converter.structure(body, cls)
+
+    converter.register_unstructure_hook(union, dump)
+    converter.register_structure_hook(union, load)
+
+
+def make_converter(*, detailed_validation: bool = True) -> cattrs.Converter:
+    """A new converter for every mentorflow type; strict about JSON shapes and extra keys.
+
+    With ``detailed_validation`` (the default) a bad document raises cattrs' grouped errors with
+    every path; without it, structuring is faster and stops at the first error.
+    """
+    converter = cattrs.Converter(
+        forbid_extra_keys=True,
+        detailed_validation=detailed_validation,
+        prefer_attrib_converters=False,
+    )
+    for kind, label in ((str, "a string"), (int, "an integer"), (bool, "true or false")):
+        # Exact types only: a hook for ``str`` would otherwise also catch StrEnum subclasses.
+        converter.register_structure_hook_func(_exactly(kind), _strict(kind, label))
+    converter.register_structure_hook_func(_exactly(float), _load_float)
+    converter.register_structure_hook_func(_is_enum, _load_enum)
+    converter.register_unstructure_hook(pendulum.DateTime, _dump_datetime)
+    converter.register_structure_hook(pendulum.DateTime, _load_datetime)
+    converter.register_unstructure_hook(pendulum.Date, pendulum.Date.isoformat)
+    converter.register_structure_hook(pendulum.Date, _load_date)
+    converter.register_unstructure_hook(pendulum.Time, pendulum.Time.isoformat)
+    converter.register_structure_hook(pendulum.Time, _load_time)
+    converter.register_unstructure_hook_func(
+        _is_frozenset,
+        lambda value: sorted(converter.unstructure(v) for v in value),
+    )
+    converter.register_structure_hook_factory(_is_sequence, _sequence_hook)
+    converter.register_unstructure_hook(enum.Enum, lambda value: value.value)
+    _tagged_union(converter, DeliverableContent, "kind", CONTENT_TYPES)
+    _tagged_union(converter, Requirement, "type", REQUIREMENT_TYPES)
+    _tagged_union(converter, AnyEvent, "type", {cls.__name__: cls for cls in EVENT_TYPES})
+    return converter
+
+
+# -- problems --------------------------------------------------------------------------------
+
+
+def _format(error: BaseException, kind: type | None) -> str:
+    if isinstance(error, _Mismatch):
+        return str(error)
+    if isinstance(error, AttributeError | TypeError) and kind is not None and attrs.has(kind):
+        return f"expected an object ({kind.__name__})"
+    return cattrs.v.format_exception(error, kind)
+
+
+def _problems(error: Exception) -> list[Problem]:
+    if isinstance(error, InvalidDocument):
+        return list(error.problems)
+    lines = cattrs.transform_error(error, "$", _format)
+    problems = []
+    for line in lines:
+        message, _, path = line.rpartition(" @ ")
+        problems.append(Problem(path or "$", message or line))
+    return problems or [Problem("$", str(error))]
+
+
+def _parse(data: object, what: str) -> dict[str, Any]:
+    """``data`` as a JSON object, within the size limit."""
+    if isinstance(data, str | bytes | bytearray):
+        if len(data) > MAX_DOCUMENT_BYTES:  # UTF-8 is at least one byte a character
+            raise InvalidDocument(
+                what, [Problem("$", f"document is larger than {MAX_DOCUMENT_BYTES} bytes")]
+            )
+        try:
+            data = json.loads(data, parse_constant=_no_constants)
+        except (ValueError, RecursionError) as error:
+            raise InvalidDocument(what, [Problem("$", f"not valid JSON: {error}")]) from None
+    if type(data) is not dict:
+        raise InvalidDocument(
+            what, [Problem("$", f"expected an object, got {type(data).__name__}")]
+        )
+    return data
+
+
+def _no_constants(name: str) -> object:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+# -- the codec ---------------------------------------------------------------------------------
+
+
+_SCHEMA_FIELD = "schema_version"
+
+
+def _carries_version(kind: Any) -> bool:
+    return kind is AnyEvent or (attrs.has(kind) and hasattr(attrs.fields(kind), _SCHEMA_FIELD))
+
+
+class Codec:
+    """Dumps and loads mentorflow objects as versioned JSON documents.
+
+    Holds two converters made by ``make_converter``: a fast one for the common case and a
+    detailed one, used only when a document fails, to name every problem with its path.
+    """
+
+    __slots__ = ("_detailed", "_fast", "converter")
+
+    def __init__(self) -> None:
+        self._fast = make_converter(detailed_validation=False)
+        self._detailed = make_converter(detailed_validation=True)
+        #: The converter used for writing; configure a copy, not this one.
+        self.converter = self._fast
+
+    # -- writing --
+
+    def dump(self, value: object, kind: Any = None) -> dict[str, Any]:
+        """``value`` as a JSON-ready dict with ``schema_version``; union members keep their tag."""
+        kind = kind if kind is not None else _union_of(type(value))
+        document: dict[str, Any] = self._fast.unstructure(value, kind)
+        if _SCHEMA_FIELD not in document:
+            document = {_SCHEMA_FIELD: SCHEMA_VERSION, **document}
+        return document
+
+    def dumps(self, value: object, kind: Any = None) -> str:
+        """``value`` as compact JSON text."""
+        try:
+            return json.dumps(
+                self.dump(value, kind), ensure_ascii=False, separators=(",", ":"), allow_nan=False
+            )
+        except ValueError as error:
+            raise InvalidDocument(type(value).__name__, [Problem("$", str(error))]) from None
+
+    # -- reading --
+
+    def load(self, data: object, kind: type[T]) -> T:
+        """A ``kind`` from a document (JSON text or dict); raises InvalidDocument with every problem."""
+        return self._load(data, kind)  # type: ignore[no-any-return]
+
+    def _load(self, data: object, kind: Any) -> Any:
+        what = getattr(kind, "__name__", "document")
+        document = upgrade(_parse(data, what))
+        if not _carries_version(kind):
+            document = {k: v for k, v in document.items() if k != _SCHEMA_FIELD}
+        try:
+            return self._fast.structure(document, kind)
+        except Exception:
+            pass
+        try:
+            return self._detailed.structure(document, kind)
+        except Exception as error:
+            raise InvalidDocument(what, _problems(error)) from None
+
+    def load_event(self, data: object) -> ev.Event:
+        """An event of any type from its tagged document."""
+        return self._load(data, AnyEvent)  # type: ignore[no-any-return]
+
+    def load_content(self, data: object) -> DeliverableContent:
+        """Deliverable content of any kind from its tagged document."""
+        return self._load(data, DeliverableContent)  # type: ignore[no-any-return]
+
+    def load_state(self, data: object) -> EngagementState:
+        """An engagement snapshot; checks that its parts agree with one another."""
+        state = self.load(data, EngagementState)
+        problems = list(snapshot_problems(state))
+        if problems:
+            raise InvalidDocument("EngagementState", problems)
+        return state
+
+
+def _union_of(kind: type) -> Any:
+    if issubclass(kind, ev.Event):
+        return AnyEvent
+    if getattr(kind, "kind", None) in CONTENT_TYPES and CONTENT_TYPES[kind.kind] is kind:  # type: ignore[attr-defined]
+        return DeliverableContent
+    if getattr(kind, "type", None) in REQUIREMENT_TYPES:
+        return Requirement
+    return kind
+
+
+def snapshot_problems(state: EngagementState) -> list[Problem]:
+    """Ways a well-typed snapshot contradicts itself (history numbering, deliverable slots)."""
+    problems = []
+    if not state.phase:
+        problems.append(Problem("$.phase", "must not be empty"))
+    for i, entry in enumerate(state.history):
+        if entry.sequence != i + 1:
+            problems.append(Problem(f"$.history[{i}].sequence", f"expected {i + 1}"))
+    if not 0 <= state.current_visit <= len(state.visits):
+        problems.append(Problem("$.current_visit", "points past the planned visits"))
+    if state.event_count < sum(len(h.event_ids) for h in state.history):
+        problems.append(Problem("$.event_count", "is less than the events the history names"))
+    for key, record in state.deliverables.items():
+        if key != slot_key(record.kind, record.visit_id):
+            problems.append(Problem(f"$.deliverables.{key}", "key does not match kind and visit"))
+        if getattr(record.content, "kind", None) != record.kind:
+            problems.append(
+                Problem(f"$.deliverables.{key}.content.kind", "differs from the record's kind")
+            )
+    return problems
+
+
+@functools.cache
+def default_codec() -> Codec:
+    """The shared codec, made once per process; its converters are not changed after creation."""
+    return Codec()
+
+
+def history_entry_document(entry: HistoryEntry) -> str:
+    """One history entry as JSON text (for the append-only history table)."""
+    return default_codec().dumps(entry)

@@ -1,0 +1,377 @@
+"""The SQL store on SQLAlchemy Core: SQLite by default (a file path is enough), PostgreSQL for many workers.
+
+One ``save`` is one transaction: a compare-and-set ``UPDATE`` of the snapshot on the version it
+was loaded at, the new history rows and the outbox rows. A stale save matches no row, raises
+``ConcurrencyConflict`` and rolls back. On SQLite every write transaction starts with
+``BEGIN IMMEDIATE`` (one writer at a time, others wait up to the busy timeout) and the database
+runs in WAL mode so readers do not block the writer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pendulum
+import sqlalchemy as sa
+from sqlalchemy import event as sa_event
+
+from mentorflow._sqlschema import READY_NOW, Tables, migrate_schema, utc_text
+from mentorflow.clock import Clock
+from mentorflow.engine import Change
+from mentorflow.exceptions import (
+    ConcurrencyConflict,
+    InvalidDocument,
+    InvalidInput,
+    Problem,
+    UnknownEngagement,
+)
+from mentorflow.serialization import Codec, default_codec
+from mentorflow.state import EngagementState, HistoryEntry
+from mentorflow.store import OutboxEntry, OutboxStatus, method_problems, next_deadline
+from mentorflow.versions import MethodRegistry
+
+__all__ = ["SqlStore", "WallClock"]
+
+
+class WallClock:
+    """The real time, in UTC: the default for stores and relays that are not given a clock."""
+
+    def now(self) -> pendulum.DateTime:
+        """The current instant."""
+        return pendulum.now("UTC")
+
+
+def _sqlite_engine(url: sa.URL, busy_timeout: float) -> sa.Engine:
+    engine = sa.create_engine(url, connect_args={"timeout": busy_timeout})
+
+    @sa_event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _: object) -> None:
+        # Let SQLAlchemy's "begin" below issue BEGIN itself instead of the driver guessing.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        if url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
+        cursor.close()
+
+    @sa_event.listens_for(engine, "begin")
+    def _begin(conn: sa.Connection) -> None:
+        read_only = conn.get_execution_options().get("mentorflow_read", False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+    return engine
+
+
+class SqlStore:
+    """Engagements, history and outbox in SQL tables (see ``_sqlschema``)."""
+
+    def __init__(
+        self,
+        engine: sa.Engine,
+        *,
+        methods: MethodRegistry | None = None,
+        schema: str | None = None,
+        prefix: str = "mf_",
+        clock: Clock | None = None,
+        codec: Codec | None = None,
+        create: bool = True,
+    ) -> None:
+        self.engine = engine
+        self.tables = Tables.define(schema, prefix)
+        self.codec = codec or default_codec()
+        self.clock: Clock = clock or WallClock()
+        self._methods = methods if methods is not None else MethodRegistry.builtin()
+        t = self.tables
+        e = t.engagements
+        self._select_snapshot = sa.select(
+            e.c.snapshot, e.c.version, e.c.method_id, e.c.method_version
+        ).where(e.c.id == sa.bindparam("id"))
+        self._select_version = sa.select(e.c.version).where(e.c.id == sa.bindparam("id"))
+        self._update = (
+            e.update()
+            .where(e.c.id == sa.bindparam("b_id"), e.c.version == sa.bindparam("b_expected"))
+            .values(
+                version=sa.bindparam("version"),
+                phase=sa.bindparam("phase"),
+                method_version=sa.bindparam("method_version"),
+                snapshot=sa.bindparam("snapshot"),
+                next_deadline=sa.bindparam("next_deadline"),
+                updated_at=sa.bindparam("updated_at"),
+            )
+        )
+        if create:
+            self.migrate()
+
+    @classmethod
+    def open(
+        cls,
+        target: str | Path,
+        *,
+        methods: MethodRegistry | None = None,
+        schema: str | None = None,
+        prefix: str = "mf_",
+        clock: Clock | None = None,
+        busy_timeout: float = 30.0,
+        create: bool = True,
+    ) -> SqlStore:
+        """A store on a SQLite file path or a database URL (``postgresql+psycopg://…``).
+
+        The schema is created or upgraded unless ``create`` is False.
+        """
+        text = str(target)
+        url = (
+            sa.make_url(text) if "://" in text else sa.URL.create("sqlite+pysqlite", database=text)
+        )
+        if url.get_backend_name() == "sqlite":
+            engine = _sqlite_engine(url, busy_timeout)
+        else:
+            engine = sa.create_engine(url, pool_pre_ping=True)
+        return cls(
+            engine, methods=methods, schema=schema, prefix=prefix, clock=clock, create=create
+        )
+
+    @property
+    def methods(self) -> MethodRegistry:
+        """The methods engagements here may follow, by (id, version)."""
+        return self._methods
+
+    @property
+    def dialect(self) -> str:
+        """``"sqlite"`` or ``"postgresql"``."""
+        return self.engine.dialect.name
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+    def migrate(self) -> tuple[int, ...]:
+        """Create or upgrade the schema; returns the migration steps applied now."""
+        with self.engine.begin() as conn:
+            return migrate_schema(conn, self.tables, self.clock.now())
+
+    @contextmanager
+    def reading(self) -> Iterator[sa.Connection]:
+        """A connection for reads (a plain ``BEGIN`` on SQLite, so it takes no write lock)."""
+        with self.engine.connect() as conn:
+            conn.execution_options(mentorflow_read=True)
+            yield conn
+
+    # -- engagements ---------------------------------------------------------------------------
+
+    def load(self, engagement_id: str) -> EngagementState:
+        """The current snapshot; raises UnknownEngagement, or InvalidDocument for a bad row."""
+        with self.reading() as conn:
+            row = conn.execute(self._select_snapshot, {"id": engagement_id}).first()
+        if row is None:
+            raise UnknownEngagement(engagement_id)
+        state = self.codec.load_state(row.snapshot)
+        problems = []
+        if state.id != engagement_id:
+            problems.append(
+                Problem("$.id", f"snapshot of {state.id!r} stored under {engagement_id!r}")
+            )
+        if state.version != row.version:
+            problems.append(
+                Problem(
+                    "$.history",
+                    f"holds {state.version} entries; the row says version {row.version}",
+                )
+            )
+        if (state.method_id, state.method_version) != (row.method_id, row.method_version):
+            problems.append(
+                Problem(
+                    "$.method_version",
+                    f"snapshot follows {state.method_id} v{state.method_version}; "
+                    f"the row says {row.method_id} v{row.method_version}",
+                )
+            )
+        elif (state.method_id, state.method_version) in self._methods:
+            method = self._methods.get(state.method_id, state.method_version)
+            problems += method_problems(state, method)
+        if problems:
+            raise InvalidDocument("EngagementState", problems)
+        return state
+
+    def save(self, change: Change, *, expected_version: int) -> None:
+        """Snapshot, history rows and outbox rows in one transaction, if still at ``expected_version``."""
+        state = change.state
+        new_entries = state.history[expected_version:]
+        if (
+            expected_version < 0
+            or not new_entries
+            or new_entries[0].sequence != expected_version + 1
+        ):
+            raise InvalidInput(
+                "save",
+                [
+                    Problem(
+                        "$.expected_version",
+                        f"the change does not follow version {expected_version}",
+                    )
+                ],
+            )
+        values = self._row(state)
+        history_rows = [self._history_row(state.id, entry) for entry in new_entries]
+        outbox_rows = [self._outbox_row(event) for event in change.events]
+        t = self.tables
+        with self.engine.begin() as conn:
+            if expected_version == 0:
+                self._insert(conn, state, values)
+            else:
+                result = conn.execute(
+                    self._update, {**values, "b_id": state.id, "b_expected": expected_version}
+                )
+                if result.rowcount != 1:
+                    found = conn.execute(self._select_version, {"id": state.id}).scalar()
+                    raise ConcurrencyConflict(state.id, expected_version, found)
+            conn.execute(t.history.insert(), history_rows)
+            if outbox_rows:
+                conn.execute(t.outbox.insert(), outbox_rows)
+
+    def _insert(self, conn: sa.Connection, state: EngagementState, values: dict[str, Any]) -> None:
+        t = self.tables
+        try:
+            with conn.begin_nested():
+                conn.execute(
+                    t.engagements.insert(), {**values, "id": state.id, "method_id": state.method_id}
+                )
+        except sa.exc.IntegrityError:
+            raise ConcurrencyConflict(state.id, 0, None) from None
+        people = [
+            {
+                "engagement_id": state.id,
+                "participant_id": p.id,
+                "organisation_id": p.organisation_id,
+                "role": p.role.value,
+            }
+            for p in state.participants
+        ]
+        if people:
+            conn.execute(t.participants.insert(), people)
+
+    def _row(self, state: EngagementState) -> dict[str, Any]:
+        deadline = None
+        if (state.method_id, state.method_version) in self._methods:
+            due = next_deadline(state, self._methods.get(state.method_id, state.method_version))
+            deadline = utc_text(due) if due is not None else None
+        last = state.history[-1].at
+        return {
+            "version": state.version,
+            "phase": state.phase,
+            "method_version": state.method_version,
+            "snapshot": self.codec.dumps(state),
+            "next_deadline": deadline,
+            "updated_at": utc_text(last),
+        }
+
+    def _history_row(self, engagement_id: str, entry: HistoryEntry) -> dict[str, Any]:
+        return {
+            "engagement_id": engagement_id,
+            "sequence": entry.sequence,
+            "at": utc_text(entry.at),
+            "actor": entry.actor,
+            "action": entry.action,
+            "subject": entry.subject,
+            "to_phase": entry.to_phase,
+            "entry": self.codec.dumps(entry),
+        }
+
+    def _outbox_row(self, event: Any) -> dict[str, Any]:
+        return {
+            "event_id": event.id,
+            "engagement_id": event.engagement_id,
+            "sequence": event.sequence,
+            "event_type": type(event).__name__,
+            "payload": self.codec.dumps(event),
+            "status": OutboxStatus.PENDING,
+            "attempts": 0,
+            "next_attempt_at": READY_NOW,
+        }
+
+    # -- queries -------------------------------------------------------------------------------
+
+    def history(self, engagement_id: str) -> tuple[HistoryEntry, ...]:
+        """The append-only history rows of one engagement, oldest first."""
+        h = self.tables.history
+        query = (
+            sa.select(h.c.entry).where(h.c.engagement_id == engagement_id).order_by(h.c.sequence)
+        )
+        with self.reading() as conn:
+            rows = conn.execute(query).scalars().all()
+        return tuple(self.codec.load(row, HistoryEntry) for row in rows)
+
+    def ids(
+        self,
+        *,
+        phase: str | None = None,
+        organisation_id: str | None = None,
+        due_before: dt.datetime | None = None,
+    ) -> tuple[str, ...]:
+        """Engagement ids by phase, by participating city or organisation, or by next deadline."""
+        e, p = self.tables.engagements, self.tables.participants
+        query = sa.select(e.c.id).order_by(e.c.id)
+        if phase is not None:
+            query = query.where(e.c.phase == phase)
+        if organisation_id is not None:
+            query = query.where(
+                e.c.id.in_(
+                    sa.select(p.c.engagement_id).where(p.c.organisation_id == organisation_id)
+                )
+            )
+        if due_before is not None:
+            instant = pendulum.instance(due_before)
+            query = query.where(
+                e.c.next_deadline.is_not(None), e.c.next_deadline < utc_text(instant)
+            )
+        with self.reading() as conn:
+            return tuple(conn.execute(query).scalars())
+
+    # -- outbox --------------------------------------------------------------------------------
+
+    def outbox(
+        self, engagement_id: str | None = None, *, status: str | None = None
+    ) -> tuple[OutboxEntry, ...]:
+        """Outbox events in commit order, optionally of one engagement and one status."""
+        o = self.tables.outbox
+        query = sa.select(
+            o.c.payload, o.c.status, o.c.attempts, o.c.next_attempt_at, o.c.last_error
+        )
+        if engagement_id is not None:
+            query = query.where(o.c.engagement_id == engagement_id)
+        if status is not None:
+            query = query.where(o.c.status == status)
+        with self.reading() as conn:
+            rows = conn.execute(query.order_by(o.c.position)).all()
+        return tuple(
+            OutboxEntry(
+                self.codec.load_event(r.payload),
+                r.status,
+                r.attempts,
+                r.next_attempt_at,
+                r.last_error,
+            )
+            for r in rows
+        )
+
+    def replay(self, event_id: str) -> None:
+        """Put an event back in line for delivery now, with its attempts reset."""
+        o = self.tables.outbox
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                o.update()
+                .where(o.c.event_id == event_id)
+                .values(
+                    status=OutboxStatus.PENDING,
+                    attempts=0,
+                    next_attempt_at=READY_NOW,
+                    last_error=None,
+                )
+            )
+        if result.rowcount != 1:
+            raise InvalidInput(
+                "replay", [Problem("$.event_id", f"no event {event_id!r} in the outbox")]
+            )

@@ -1,0 +1,150 @@
+"""Shared helpers for the store tests: real SQLite and PostgreSQL stores, and a ROCK engagement."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pendulum
+import pytest
+import sqlalchemy as sa
+
+from mentorflow import rock2017 as rock
+from mentorflow.catalog import compiled
+from mentorflow.sqlstore import SqlStore
+from mentorflow.store import StoredEngagement
+
+PG_URL = os.environ.get("MENTORFLOW_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+FACILITATOR = rock.rep(rock.FACILITATOR_ID)
+CREATED = pendulum.datetime(2017, 6, 1, tz="Europe/Brussels")
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+def postgres_or_skip() -> None:
+    """Skip when no PostgreSQL answers, unless CI is set: there it must run."""
+    try:
+        engine = sa.create_engine(PG_URL)
+        with engine.connect():
+            pass
+        engine.dispose()
+    except Exception as error:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(
+            f"no PostgreSQL at {PG_URL} ({type(error).__name__}); set CI=true to require it"
+        )
+
+
+def store_target(backend: str, tmp_path: Path) -> tuple[str, str | None]:
+    """Where a test's store lives: a fresh SQLite file, or a fresh PostgreSQL schema."""
+    if backend == "sqlite":
+        return str(tmp_path / "store.sqlite3"), None
+    postgres_or_skip()
+    return PG_URL, f"mf_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+
+
+def drop_schema(schema: str | None) -> None:
+    """Remove a test's PostgreSQL schema."""
+    if schema is None:
+        return
+    engine = sa.create_engine(PG_URL)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    engine.dispose()
+
+
+def open_store(backend: str, tmp_path: Path) -> Iterator[SqlStore]:
+    """A store on ``backend`` for one test, removed afterwards."""
+    target, schema = store_target(backend, tmp_path)
+    store = SqlStore.open(target, schema=schema)
+    try:
+        yield store
+    finally:
+        store.close()
+        drop_schema(schema)
+
+
+def bologna(store: SqlStore, engagement_id: str = "rock-mentoring-bologna") -> StoredEngagement:
+    """The ROCK mentoring of Bologna, created in ``store``."""
+    plan = rock.programme()[2]
+    return StoredEngagement.start(
+        compiled(plan.method_id),
+        store=store,
+        id=engagement_id,
+        title=plan.title,
+        organisations=plan.organisations,
+        participants=plan.participants,
+        actor=FACILITATOR,
+        at=CREATED,
+        themes=plan.themes,
+        visits=plan.visits,
+    )
+
+
+# -- child processes (spawned: they import this module, never share a connection) ---------------
+
+
+def toggle(engagement: StoredEngagement) -> None:
+    """Pause a running engagement or resume a paused one: every toggle conflicts with any other."""
+    if engagement.phase == "paused":
+        engagement.fire("resume", actor=FACILITATOR, at=CREATED)
+    else:
+        engagement.fire("pause", actor=FACILITATOR, at=CREATED, reason="toggle")
+
+
+def conflicting_worker(
+    target: str, schema: str | None, attempts: int
+) -> tuple[int, int, list[str]]:
+    """Fire ``attempts`` toggles on one engagement; count saves, conflicts and anything else."""
+    from mentorflow.exceptions import ConcurrencyConflict
+
+    store = SqlStore.open(target, schema=schema, create=False)
+    saved = conflicts = 0
+    others: list[str] = []
+    for _ in range(attempts):
+        try:
+            toggle(StoredEngagement.load(store, "rock-mentoring-bologna"))
+            saved += 1
+        except ConcurrencyConflict:
+            conflicts += 1
+        except Exception as error:
+            others.append(repr(error))
+    store.close()
+    return saved, conflicts, others
+
+
+def firing_forever(target: str, schema: str | None) -> None:
+    """Toggle the engagement until killed."""
+    from mentorflow.store import retry_action
+
+    store = SqlStore.open(target, schema=schema, create=False)
+    while True:
+        retry_action(store, "rock-mentoring-bologna", toggle, attempts=50)
+
+
+def effects_handler(effects_path: str) -> Any:
+    """An idempotent handler: applies each event's effect once, keyed on the event id."""
+    engine = sa.create_engine(f"sqlite:///{effects_path}", connect_args={"timeout": 30})
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "CREATE TABLE IF NOT EXISTS handled (event_id TEXT PRIMARY KEY, effects INTEGER)"
+        )
+
+    def handle(event: Any) -> None:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO handled VALUES (?, 1) ON CONFLICT (event_id) DO NOTHING", (event.id,)
+            )
+
+    return handle
+
+
+def relaying_forever(target: str, schema: str | None, effects_path: str) -> None:
+    """Run a relay with the idempotent handler until killed."""
+    from mentorflow.outbox import Relay
+
+    store = SqlStore.open(target, schema=schema, create=False)
+    Relay(store, effects_handler(effects_path), batch_size=5).run(idle_seconds=0.01)

@@ -1,0 +1,208 @@
+"""Fuzzing: mutated documents either load or raise InvalidDocument naming a $.path; nothing else."""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import os
+import random
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pendulum
+import pytest
+import sqlalchemy as sa
+
+from _stores import bologna
+from mentorflow import demo
+from mentorflow import rock2017 as rock
+from mentorflow.catalog import METHODS
+from mentorflow.events import Event, EventBus
+from mentorflow.exceptions import InvalidDocument, InvalidMethod
+from mentorflow.methodfiles import load_method
+from mentorflow.model import Participant, Visit
+from mentorflow.serialization import MAX_DOCUMENT_BYTES, default_codec
+from mentorflow.sqlstore import SqlStore
+from mentorflow.state import HistoryEntry
+from mentorflow.store import StoredEngagement
+
+codec = default_codec()
+SEED = int(os.environ.get("MENTORFLOW_FUZZ_SEED", "20171124"))
+TOTAL = 10_000
+HUGE = ["x" * 200_000, 10**40, [[[[[[]]]]]] * 50, {"k" * 1000: 1}, -(2**70), 1e308]
+STRANGE = [None, True, 0, -1, 1.5, "", "zzz", [], {}, "2017-13-45", "12:99", "2017-11-24T09:00:00"]
+
+
+def _bases() -> list[tuple[str, Any, Callable[[object], object]]]:
+    plan = rock.programme()[2]
+    bus = EventBus()
+    events: list[Event] = []
+    bus.subscribe(Event, events.append)
+    engagement = plan.start(at=pendulum.datetime(2017, 6, 1, tz="Europe/Brussels"), bus=bus)
+    demo._mentoring(engagement, plan, demo._Narrator(io.StringIO()))
+    state = engagement.state
+    bases: list[tuple[str, Any, Callable[[object], object]]] = [
+        ("state", codec.dump(state), codec.load_state)
+    ]
+    bases += [("event", codec.dump(e), codec.load_event) for e in events]
+    bases += [
+        ("content", codec.dump(r.content), codec.load_content) for r in state.deliverables.values()
+    ]
+    bases += [
+        ("history", codec.dump(h), lambda d: codec.load(d, HistoryEntry)) for h in state.history
+    ]
+    bases += [
+        ("participant", codec.dump(p), lambda d: codec.load(d, Participant))
+        for p in state.participants
+    ]
+    bases += [("visit", codec.dump(v), lambda d: codec.load(d, Visit)) for v in state.visits]
+    bases += [
+        ("method", codec.dump(METHODS[m]()), _load_method_document)
+        for m in ("rock.mentoring", "eurocities.study_visit")
+    ]
+    return bases
+
+
+def _load_method_document(document: object) -> object:
+    return load_method(document if isinstance(document, str) else json.dumps(document))
+
+
+def _containers(value: Any, out: list[Any]) -> list[Any]:
+    if isinstance(value, dict | list) and value:
+        out.append(value)
+        for child in value.values() if isinstance(value, dict) else value:
+            _containers(child, out)
+    return out
+
+
+def mutate(document: dict[str, Any], rng: random.Random) -> object:
+    """A damaged copy of ``document``: a key dropped, a value retyped or huge, or the text cut."""
+    choice = rng.random()
+    if choice < 0.12:
+        text = json.dumps(document)
+        return text[: rng.randrange(len(text))]
+    doc = copy.deepcopy(document)
+    for _ in range(rng.choice((1, 1, 2, 3))):
+        target = rng.choice(_containers(doc, []))
+        keys = list(target) if isinstance(target, dict) else list(range(len(target)))
+        key = rng.choice(keys)
+        roll = rng.random()
+        if roll < 0.3 and isinstance(target, dict):
+            del target[key]
+        elif roll < 0.45:
+            target[key] = copy.deepcopy(rng.choice(HUGE))
+        elif roll < 0.55 and isinstance(target, dict):
+            target[f"{key}_typo"] = target.pop(key)
+        else:
+            target[key] = rng.choice(STRANGE)
+    return doc
+
+
+def check(load: Callable[[object], object], document: object) -> str:
+    """Load ``document``; the only error allowed is the library's, with a path on every problem."""
+    try:
+        load(document)
+    except (InvalidDocument, InvalidMethod) as error:
+        assert error.problems, error  # noqa: PT017 - the check is the test
+        assert all(p.path.startswith("$") for p in error.problems), error.problems  # noqa: PT017
+        return "refused"
+    return "loaded"
+
+
+def test_ten_thousand_mutated_documents() -> None:
+    """10,000 mutated documents each load or raise InvalidDocument/InvalidMethod with $.paths."""
+    rng = random.Random(SEED)
+    bases = _bases()
+    # Big snapshots and methods are slow to mutate; draw them less often than small records.
+    weights = [1 if name in ("state", "method") else 8 for name, _, _ in bases]
+    outcomes = {"loaded": 0, "refused": 0}
+    for number in range(TOTAL):
+        _, document, load = rng.choices(bases, weights)[0]
+        mutated = mutate(document, rng)
+        try:
+            outcomes[check(load, mutated)] += 1
+        except Exception as error:
+            raise AssertionError(
+                f"seed {SEED}, document {number}: {error!r}\n{str(mutated)[:500]}"
+            ) from error
+    assert outcomes["refused"] > TOTAL // 2  # the mutations do damage
+    assert sum(outcomes.values()) == TOTAL
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "{",
+        "[]",
+        "null",
+        '"x"',
+        "NaN",
+        '{"a": NaN}',
+        "[" * 100_000,
+        "1" * 5000,
+        '{"schema_version": 99}',
+    ],
+)
+def test_malformed_json_is_refused_with_a_path(text: str) -> None:
+    """Truncated, non-object, NaN, deeply nested or huge-number JSON raises InvalidDocument."""
+    assert check(codec.load_state, text) == "refused"
+
+
+def test_oversized_documents_are_refused() -> None:
+    """A document past MAX_DOCUMENT_BYTES is refused before it is parsed."""
+    with pytest.raises(InvalidDocument) as caught:
+        codec.load_event('{"pad": "' + "x" * MAX_DOCUMENT_BYTES + '"}')
+    assert "larger than" in caught.value.problems[0].message
+
+
+def test_unknown_phase_in_a_stored_snapshot_is_refused(tmp_path: Path) -> None:
+    """A stored snapshot naming a phase its method lacks is refused at $.phase, and nothing changes."""
+    store = SqlStore.open(tmp_path / "s.sqlite3")
+    bologna(store)
+    document = codec.dump(store.load("rock-mentoring-bologna"))
+    document["phase"] = "knitting"
+    e = store.tables.engagements
+    with store.engine.begin() as conn:
+        conn.execute(e.update().values(snapshot=json.dumps(document)))
+    with pytest.raises(InvalidDocument) as caught:
+        StoredEngagement.load(store, "rock-mentoring-bologna")
+    assert [p.path for p in caught.value.problems] == ["$.phase"]
+    store.close()
+
+
+def test_mutated_stored_snapshots_never_write(tmp_path: Path) -> None:
+    """A mutated snapshot row loads or is refused; a refused one leaves history and outbox untouched."""
+    rng = random.Random(SEED)
+    store = SqlStore.open(tmp_path / "s.sqlite3")
+    engagement = bologna(store)
+    engagement.fire(
+        "confirm_match",
+        actor=rock.rep(rock.FACILITATOR_ID),
+        at=pendulum.datetime(2017, 7, 1, tz="UTC"),
+    )
+    good = codec.dump(store.load(engagement.id))
+    t = store.tables
+
+    def counts() -> tuple[int, int]:
+        with store.engine.connect() as conn:
+            history = conn.execute(sa.select(sa.func.count()).select_from(t.history)).scalar_one()
+            outbox = conn.execute(sa.select(sa.func.count()).select_from(t.outbox)).scalar_one()
+        return history, outbox
+
+    before = counts()
+    for _ in range(200):
+        mutated = mutate(good, rng)
+        text = mutated if isinstance(mutated, str) else json.dumps(mutated)
+        with store.engine.begin() as conn:
+            conn.execute(t.engagements.update().values(snapshot=text))
+        try:
+            loaded = StoredEngagement.load(store, engagement.id)
+        except InvalidDocument as error:
+            assert all(p.path.startswith("$") for p in error.problems)  # noqa: PT017
+            assert counts() == before
+            continue
+        assert loaded.id == engagement.id
+    store.close()

@@ -1,0 +1,215 @@
+"""Round trips: every serialised type loads back equal, with the same types, zones and tags."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import io
+from typing import Any
+
+import attrs
+import pendulum
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mentorflow import demo
+from mentorflow import rock2017 as rock
+from mentorflow.catalog import METHODS
+from mentorflow.deliverables import CONTENT_TYPES, DeliverableContent, Indicator
+from mentorflow.events import Event, EventBus
+from mentorflow.exceptions import InvalidDocument, MentorflowError
+from mentorflow.methodfiles import dump_method, load_method
+from mentorflow.methods import Method
+from mentorflow.model import Agenda, Organisation, Participant, Role, Visit
+from mentorflow.serialization import EVENT_TYPES, SCHEMA_VERSION, default_codec, upgrade
+from mentorflow.state import DeliverableRecord, EngagementState, HistoryEntry
+from mentorflow.verdicts import Finding
+
+ZONES = ["UTC", "Europe/Rome", "Europe/Lisbon", "America/New_York", "Asia/Kathmandu"]
+codec = default_codec()
+
+instants = st.datetimes(min_value=dt.datetime(1990, 1, 1), max_value=dt.datetime(2090, 1, 1)).map(
+    lambda d: pendulum.instance(d, tz="UTC")
+)
+named = st.tuples(instants, st.sampled_from(ZONES)).map(lambda p: p[0].in_timezone(p[1]))
+fixed = st.tuples(instants, st.integers(-14 * 60, 14 * 60)).map(
+    lambda p: p[0].in_timezone(pendulum.FixedTimezone(p[1] * 60))
+)
+st.register_type_strategy(pendulum.DateTime, st.one_of(named, fixed))
+st.register_type_strategy(
+    pendulum.Date, st.dates().map(lambda d: pendulum.Date(d.year, d.month, d.day))
+)
+st.register_type_strategy(
+    pendulum.Time,
+    st.times().map(lambda t: pendulum.Time(t.hour, t.minute, t.second, t.microsecond)),
+)
+finite = st.none() | st.floats(allow_nan=False, allow_infinity=False)
+st.register_type_strategy(
+    Indicator, st.builds(Indicator, st.text(), st.text(), baseline=finite, target=finite)
+)
+
+
+def same_shape(a: Any, b: Any, path: str = "$") -> None:
+    """Assert ``b`` has the same types as ``a`` all the way down (StrEnum == str would hide it)."""
+    if type(a) is int and type(b) is float:  # an int given for a float field reads back as float
+        return
+    assert type(a) is type(b), f"{path}: {type(a).__name__} != {type(b).__name__}"
+    if isinstance(a, pendulum.DateTime):
+        assert a.isoformat() == b.isoformat(), path
+        assert a.tzinfo.name == b.tzinfo.name, path  # type: ignore[union-attr]
+    elif attrs.has(type(a)):
+        for field in attrs.fields(type(a)):
+            same_shape(getattr(a, field.name), getattr(b, field.name), f"{path}.{field.name}")
+    elif isinstance(a, tuple | list):
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            same_shape(x, y, f"{path}[{i}]")
+    elif isinstance(a, dict):
+        assert a.keys() == b.keys()
+        for key in a:
+            same_shape(a[key], b[key], f"{path}.{key}")
+
+
+def round_trip(value: Any, load: Any) -> None:
+    text = codec.dumps(value)
+    again = load(text)
+    assert again == value
+    same_shape(value, again)
+
+
+@pytest.mark.parametrize(
+    "cls",
+    [Organisation, Participant, Visit, Agenda, Finding, HistoryEntry],
+    ids=lambda c: c.__name__,
+)
+@settings(max_examples=40)
+@given(data=st.data())
+def test_records_round_trip(cls: type, data: st.DataObject) -> None:
+    """load(dump(x)) == x for domain records, keeping types and time zones."""
+    value = data.draw(st.from_type(cls))
+    round_trip(value, lambda text: codec.load(text, cls))
+
+
+@pytest.mark.parametrize("cls", list(CONTENT_TYPES.values()), ids=lambda c: c.kind)
+@settings(max_examples=25)
+@given(data=st.data())
+def test_every_deliverable_kind_round_trips(cls: type, data: st.DataObject) -> None:
+    """Every deliverable kind round-trips through its tagged union document."""
+    value = data.draw(st.from_type(cls))
+    round_trip(value, codec.load_content)
+    assert codec.dump(value)["kind"] == cls.kind  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("cls", EVENT_TYPES, ids=lambda c: c.__name__)
+@settings(max_examples=25)
+@given(data=st.data())
+def test_every_event_type_round_trips(cls: type[Event], data: st.DataObject) -> None:
+    """Every event type round-trips, tagged by its class name."""
+    value = attrs.evolve(data.draw(st.from_type(cls)), schema_version=SCHEMA_VERSION)
+    round_trip(value, codec.load_event)
+    assert codec.dump(value)["type"] == cls.__name__
+
+
+@settings(max_examples=15)
+@given(data=st.data())
+def test_deliverable_records_round_trip(data: st.DataObject) -> None:
+    """A deliverable record keeps its content's kind through a round trip."""
+    content: DeliverableContent = data.draw(
+        st.sampled_from(list(CONTENT_TYPES.values())).flatmap(st.from_type)
+    )
+    drawn = data.draw(st.from_type(DeliverableRecord))
+    record = attrs.evolve(drawn, kind=content.kind, content=content)
+    round_trip(record, lambda text: codec.load(text, DeliverableRecord))
+
+
+@settings(max_examples=20)
+@given(
+    moves=st.lists(
+        st.sampled_from(["confirm_match", "pause", "resume", "start_visit", "cancel"]), max_size=6
+    ),
+    full=st.booleans(),
+)
+def test_snapshots_after_random_walks_round_trip(moves: list[str], full: bool) -> None:
+    """A snapshot after any walk of the ROCK mentoring method loads back equal."""
+    plan = rock.programme()[2]
+    engagement = plan.start(at=pendulum.datetime(2017, 6, 1, tz="Europe/Brussels"), bus=EventBus())
+    if full:
+        demo._mentoring(engagement, plan, demo._Narrator(io.StringIO()))
+    at = pendulum.datetime(2019, 1, 1, 12, tz="Europe/Skopje")
+    for move in moves:
+        with contextlib.suppress(MentorflowError):
+            engagement.fire(move, actor=rock.rep(rock.FACILITATOR_ID), at=at, reason="walk")
+    round_trip(engagement.state, codec.load_state)
+
+
+@pytest.mark.parametrize("method_id", sorted(METHODS))
+@pytest.mark.parametrize("fmt", ["json", "toml"])
+def test_catalog_methods_round_trip_as_files(method_id: str, fmt: str) -> None:
+    """Every built-in method written as JSON or TOML reads back equal."""
+    method = METHODS[method_id]()
+    again = load_method(dump_method(method, fmt))  # type: ignore[arg-type]
+    assert again == method
+    same_shape(method, again)
+    assert codec.load(codec.dumps(method), Method) == method
+
+
+def test_method_file_from_a_path(tmp_path: Any) -> None:
+    """load_method reads a path and picks the format from the suffix."""
+    method = METHODS["rock.mentoring"]()
+    (tmp_path / "m.toml").write_text(dump_method(method, "toml"))
+    assert load_method(tmp_path / "m.toml") == method
+    assert load_method(str(tmp_path / "m.toml")) == method
+
+
+def test_bad_method_file_lists_every_problem() -> None:
+    """A method file with structure errors names each one with its path (InvalidMethod)."""
+    from mentorflow.exceptions import InvalidMethod
+
+    text = dump_method(METHODS["rock.mentoring"](), "json")
+    broken = text.replace('"version": 1', '"version": "one"').replace(
+        '"kind": "mentoring"', '"kind": "knitting"'
+    )
+    with pytest.raises(InvalidMethod) as caught:
+        load_method(broken)
+    paths = {p.path for p in caught.value.problems}
+    assert {"$.version", "$.kind"} <= paths
+
+
+def test_datetime_keeps_its_zone_name() -> None:
+    """A DateTime is written with its offset and zone name and comes back in the same zone."""
+    at = pendulum.datetime(2017, 11, 24, 9, tz="Europe/Rome")
+    assert codec.converter.unstructure(at) == "2017-11-24T09:00:00+01:00[Europe/Rome]"
+    again = codec.converter.structure("2017-11-24T09:00:00+01:00[Europe/Rome]", pendulum.DateTime)
+    assert again.timezone_name == "Europe/Rome"
+    assert again == at
+
+
+def test_version_0_documents_are_upgraded() -> None:
+    """A document without schema_version (v0) is read as the same v1 document."""
+    participant = Participant("a", "A", Role.MENTOR, "bologna")  # type: ignore[attr-defined]
+    document = codec.dump(participant)
+    assert document["schema_version"] == SCHEMA_VERSION
+    del document["schema_version"]
+    assert upgrade(document)["schema_version"] == 1
+    assert codec.load(document, Participant) == participant
+
+
+@pytest.mark.parametrize("version", [2, -1, "1", None, 1.0])
+def test_unread_schema_versions_are_refused(version: object) -> None:
+    """A schema version this release does not read raises InvalidDocument at $.schema_version."""
+    document = codec.dump(Organisation("x", "X"))
+    document["schema_version"] = version
+    with pytest.raises(InvalidDocument) as caught:
+        codec.load(document, Organisation)
+    assert [p.path for p in caught.value.problems] == ["$.schema_version"]
+
+
+def test_snapshot_problems_are_found() -> None:
+    """A well-typed snapshot whose history numbering is wrong is refused with its path."""
+    plan = rock.programme()[2]
+    state: EngagementState = plan.start(at=pendulum.datetime(2017, 6, 1, tz="UTC")).state
+    document = codec.dump(state)
+    document["history"][0]["sequence"] = 7
+    with pytest.raises(InvalidDocument) as caught:
+        codec.load_state(document)
+    assert caught.value.problems[0].path == "$.history[0].sequence"

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from _cli import assert_one_line_error, run_cli
 from mentorflow import catalog
+from mentorflow.methodfiles import dump_method
 
 BAD_METHOD_MODULE = textwrap.dedent(
     """
@@ -26,30 +28,6 @@ BAD_METHOD_MODULE = textwrap.dedent(
     GOOD = study_visit()
     """
 )
-
-
-def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m mentorflow.cli ARGS`` in ``cwd`` and capture its output."""
-    return subprocess.run(
-        [sys.executable, "-m", "mentorflow.cli", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
-def assert_one_line_error(result: subprocess.CompletedProcess[str], *words: str) -> None:
-    """A failed run: status 2, one stderr line naming ``words``, no traceback, nothing on stdout."""
-    assert result.returncode == 2, result
-    assert "Traceback" not in result.stderr
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("mentorflow: error: ")
-    for word in words:
-        assert word in lines[0]
-    assert result.stdout == ""
 
 
 @pytest.fixture
@@ -184,3 +162,56 @@ def test_diagram_unknown_format_is_a_usage_error(tmp_path: Path) -> None:
     result = run_cli("diagram", "rock.mentoring", "--format", "png", cwd=tmp_path)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
+
+
+@pytest.fixture
+def method_files(tmp_path: Path) -> Path:
+    """A directory with a good JSON and TOML method file, a malformed one and a truncated one."""
+    good = dump_method(catalog.study_visit(), "json")
+    (tmp_path / "good.json").write_text(good, encoding="utf-8")
+    (tmp_path / "good.toml").write_text(
+        dump_method(catalog.study_visit(), "toml"), encoding="utf-8"
+    )
+    document = json.loads(good)
+    document["triggers"][0]["parties"] = ["pope"]
+    (tmp_path / "bad.json").write_text(json.dumps(document), encoding="utf-8")
+    (tmp_path / "truncated.json").write_text(good[:200], encoding="utf-8")
+    return tmp_path
+
+
+@pytest.mark.parametrize("name", ["good.json", "good.toml"])
+def test_lint_clean_method_file(method_files: Path, name: str) -> None:
+    """A method file written by dump_method lints clean, in JSON and in TOML."""
+    result = run_cli("lint", name, cwd=method_files)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "eurocities.study_visit v1: no problems"
+
+
+def test_lint_malformed_method_file_names_the_path(method_files: Path) -> None:
+    """An unknown party in a method file: exit 1 and the problem at $.triggers[0].parties[0]."""
+    result = run_cli("lint", "bad.json", "--json", cwd=method_files)
+    assert result.returncode == 1
+    paths = [p["path"] for p in json.loads(result.stdout)["problems"]]
+    assert paths == ["$.triggers[0].parties[0]"]
+
+
+def test_lint_truncated_method_file(method_files: Path) -> None:
+    """Truncated JSON is a lint problem at $ (not a traceback), exit 1."""
+    result = run_cli("lint", "truncated.json", cwd=method_files)
+    assert result.returncode == 1
+    assert result.stdout.startswith("truncated.json: $: not valid JSON")
+    assert "Traceback" not in result.stderr
+
+
+def test_diagram_of_a_method_file(method_files: Path) -> None:
+    """`diagram FILE` draws the method a file holds."""
+    result = run_cli("diagram", "good.toml", "--format", "dot", cwd=method_files)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith('digraph "eurocities.study_visit"')
+
+
+def test_diagram_of_a_malformed_file_is_one_line_error(method_files: Path) -> None:
+    """A malformed method file cannot be drawn: one line with the problem's path, exit 2."""
+    assert_one_line_error(
+        run_cli("diagram", "bad.json", cwd=method_files), "$.triggers[0].parties[0]"
+    )

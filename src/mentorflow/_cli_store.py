@@ -90,6 +90,11 @@ def explain_verdict(
         )
 
 
+def _short(moment: pendulum.DateTime) -> str:
+    """A due date as a person reads it in a table: minutes and the UTC offset, no seconds."""
+    return moment.format("YYYY-MM-DD HH:mm Z")
+
+
 def _finding_document(finding: Finding) -> dict[str, Any]:
     return {
         "rule": finding.rule,
@@ -130,7 +135,7 @@ def render_verdict(verdict: Verdict, console: Console) -> None:
         table.add_column(column, overflow="fold")
     for finding in findings:
         mark = "[yellow]⚠[/]" if finding.severity is Severity.SOFT else "[red]✗[/]"
-        due = finding.due.to_iso8601_string() if finding.due is not None else ""
+        due = _short(finding.due) if finding.due is not None else ""
         table.add_row(mark, finding.rule, finding.message, finding.owed_by or "", due)
     console.print(table)
 
@@ -139,7 +144,10 @@ def render_verdict(verdict: Verdict, console: Console) -> None:
 
 
 def status_report(database: str, at: pendulum.DateTime | None) -> dict[str, Any]:
-    """Engagements by method and phase, and every deadline that has passed unmet by ``at``."""
+    """Engagements by method and phase, and every deadline that has passed unmet by ``at``.
+
+    Times in the report are pendulum instants; ``--json`` writes them as ISO 8601 text.
+    """
     with opened(database) as store:
         now = at if at is not None else store.clock.now()
         by_phase: Counter[tuple[str, str]] = Counter()
@@ -156,13 +164,13 @@ def status_report(database: str, at: pendulum.DateTime | None) -> dict[str, Any]
                     "severity": deadline.severity.value,
                     "what": deadline.title,
                     "owed_by": deadline.owed_by,
-                    "due": deadline.due.to_iso8601_string(),
+                    "due": deadline.due,
                 }
                 for deadline in schedule.due(method, state, now)
                 if deadline.due < now
             ]
     return {
-        "at": now.to_iso8601_string(),
+        "at": now,
         "engagements": sum(by_phase.values()),
         "by_phase": [
             {"method_id": method_id, "phase": phase, "count": count}
@@ -181,16 +189,15 @@ def render_status(report: dict[str, Any], console: Console) -> None:
         phases.add_row(row["method_id"], row["phase"], str(row["count"]))
     console.print(phases)
     if not report["overdue"]:
-        console.print(f"Nothing overdue at {report['at']}.")
+        console.print(f"Nothing overdue at {_short(report['at'])}.")
         return
-    late = Table(title=f"Overdue at {report['at']}", title_justify="left")
+    late = Table(title=f"Overdue at {_short(report['at'])}", title_justify="left")
     for column in ("engagement", "rule", "what", "owed by", "due"):
         late.add_column(column, overflow="fold")
     for row in report["overdue"]:
         mark = "⚠ " if row["severity"] == Severity.SOFT.value else ""
-        late.add_row(
-            row["engagement_id"], mark + row["rule"], row["what"], row["owed_by"], row["due"]
-        )
+        rule = mark + row["rule"]
+        late.add_row(row["engagement_id"], rule, row["what"], row["owed_by"], _short(row["due"]))
     console.print(late)
 
 

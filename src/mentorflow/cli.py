@@ -7,6 +7,7 @@ is one line on stderr, never a traceback.
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 import io
 import json
@@ -68,7 +69,12 @@ def one_line(error: BaseException) -> str:
 
 
 def _emit_json(data: object) -> None:
-    typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=_json_value))
+
+
+def _json_value(value: object) -> object:
+    # Instants as ISO 8601 with their offset; anything else by its text.
+    return value.isoformat() if isinstance(value, dt.datetime) else str(value)
 
 
 def _problems_json(problems: Sequence[Problem]) -> list[dict[str, str]]:

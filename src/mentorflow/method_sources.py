@@ -24,11 +24,10 @@ def _refuse(spec: str, message: str) -> InvalidInput:
 def _from_file(path: Path) -> Method:
     if not path.is_file():
         raise FileNotFoundError(f"no such method file: {path}")
-    # Imported here: the file formats live with serialisation, which the CLI needs only for files.
-    from mentorflow.serialization import load_method  # type: ignore[import-not-found]
+    # Imported here: reading files needs the serialisation machinery, which the rest does not.
+    from mentorflow.methodfiles import load_method
 
-    method: Method = load_method(path)
-    return method
+    return load_method(path)
 
 
 def import_reference(spec: str, what: str) -> object:

@@ -112,7 +112,7 @@ def test_explain_json_is_the_verdict(database: Path) -> None:
     assert first["rule"] == "R-PREP-1"
     assert first["owed_by"] == "replicator city"
     paper = next(f for f in verdict["unmet"] if f["rule"] == "R-PREP-2")
-    assert pendulum.parse(paper["due"]) == pendulum.datetime(2017, 11, 24, tz="Europe/Rome")
+    assert paper["due"].startswith("2017-11-24T00:00:00+01:00")
 
 
 def test_explain_allowed_exits_zero(database: Path) -> None:

@@ -21,7 +21,7 @@ from mentorflow import schedule
 from mentorflow.events import Event, EventBus
 from mentorflow.exceptions import InvalidInput, Problem
 from mentorflow.method_sources import import_reference
-from mentorflow.verdicts import Finding, Severity, Verdict
+from mentorflow.verdicts import Severity, Verdict
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -95,29 +95,11 @@ def _short(moment: pendulum.DateTime) -> str:
     return moment.format("YYYY-MM-DD HH:mm Z")
 
 
-def _finding_document(finding: Finding) -> dict[str, Any]:
-    return {
-        "rule": finding.rule,
-        "severity": finding.severity.value,
-        "message": finding.message,
-        "deliverable": finding.deliverable,
-        "owed_by": finding.owed_by,
-        "due": finding.due.to_iso8601_string() if finding.due is not None else None,
-        "visit_id": finding.visit_id,
-    }
-
-
 def verdict_document(verdict: Verdict) -> dict[str, Any]:
-    """The verdict as JSON-ready data, ``allowed`` included."""
-    return {
-        "action": verdict.action,
-        "engagement_id": verdict.engagement_id,
-        "phase": verdict.phase,
-        "target": verdict.target,
-        "allowed": verdict.allowed,
-        "unmet": [_finding_document(f) for f in verdict.unmet],
-        "warnings": [_finding_document(f) for f in verdict.warnings],
-    }
+    """The verdict as the library's JSON document (``Codec.dump``), with ``allowed`` added."""
+    from mentorflow.serialization import default_codec
+
+    return {**default_codec().dump(verdict), "allowed": verdict.allowed}
 
 
 def render_verdict(verdict: Verdict, console: Console) -> None:

@@ -11,7 +11,7 @@ runs in WAL mode so readers do not block the writer.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from mentorflow.clock import Clock
 from mentorflow.compiled import CompiledMethod
 from mentorflow.deadline_index import DueDeadline
 from mentorflow.engine import Change
+from mentorflow.events import Event
 from mentorflow.exceptions import (
     ConcurrencyConflict,
     InvalidDocument,
@@ -195,7 +196,11 @@ class SqlStore:
     def load(self, engagement_id: str) -> EngagementState:
         """The current snapshot; raises UnknownEngagement, or InvalidDocument for a bad row."""
         with self.reading() as conn:
-            row = conn.execute(self._select_snapshot, {"id": engagement_id}).first()
+            return self.load_on(conn, engagement_id)
+
+    def load_on(self, conn: sa.Connection, engagement_id: str) -> EngagementState:
+        """``load``, read on ``conn``: inside a transaction the caller holds."""
+        row = conn.execute(self._select_snapshot, {"id": engagement_id}).first()
         if row is None:
             raise UnknownEngagement(engagement_id)
         state = self.codec.load_state(row.snapshot)
@@ -247,7 +252,6 @@ class SqlStore:
         found = self._deadlines(state)
         values = self._row(state, found)
         history_rows = [self._history_row(state.id, entry) for entry in new_entries]
-        outbox_rows = [self._outbox_row(event) for event in change.events]
         t = self.tables
         with self.engine.begin() as conn:
             if expected_version == 0:
@@ -260,8 +264,7 @@ class SqlStore:
                     found = conn.execute(self._select_version, {"id": state.id}).scalar()
                     raise ConcurrencyConflict(state.id, expected_version, found)
             conn.execute(t.history.insert(), history_rows)
-            if outbox_rows:
-                conn.execute(t.outbox.insert(), outbox_rows)
+            self.enqueue(conn, change.events)
             if found is not None:
                 deadline_index.sync(conn, t.deadlines, state, found)
 
@@ -324,7 +327,12 @@ class SqlStore:
             "entry": self.codec.dumps(entry),
         }
 
-    def _outbox_row(self, event: Any) -> dict[str, Any]:
+    def enqueue(self, conn: sa.Connection, events: Sequence[Event]) -> None:
+        """Add ``events`` to the outbox, in order, inside the transaction ``conn`` holds."""
+        if events:
+            conn.execute(self.tables.outbox.insert(), [self._outbox_row(e) for e in events])
+
+    def _outbox_row(self, event: Event) -> dict[str, Any]:
         return {
             "event_id": event.id,
             "engagement_id": event.engagement_id,

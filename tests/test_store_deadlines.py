@@ -13,9 +13,17 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from _stores import BACKENDS, CREATED, FACILITATOR, bologna, open_store, store_target
+from _stores import (
+    BACKENDS,
+    CREATED,
+    FACILITATOR,
+    bologna,
+    drop_schema,
+    open_store,
+    start_plan,
+    store_target,
+)
 from mentorflow import rock2017 as rock
-from mentorflow.catalog import compiled
 from mentorflow.model import VisitWindow
 from mentorflow.schedule import deadlines, due
 from mentorflow.sqlstore import SqlStore
@@ -126,27 +134,6 @@ def test_next_deadline_agrees_with_the_index(store: SqlStore) -> None:
     assert store.ids(due_before=second.add(seconds=1)) == (engagement.id,)
 
 
-def _start(
-    store: SqlStore, plan_index: int, start: pendulum.Date, engagement_id: str
-) -> StoredEngagement:
-    plan = rock.programme()[plan_index]
-    visit = attrs.evolve(
-        plan.visits[0], window=VisitWindow(start, start.add(days=1), tentative=False)
-    )
-    return StoredEngagement.start(
-        compiled(plan.method_id),
-        store=store,
-        id=engagement_id,
-        title=plan.title,
-        organisations=plan.organisations,
-        participants=plan.participants,
-        actor=FACILITATOR,
-        at=CREATED,
-        themes=plan.themes,
-        visits=(visit,),
-    )
-
-
 engagement_specs = st.lists(
     st.tuples(
         st.sampled_from([0, 1, 2, 3]),
@@ -169,7 +156,7 @@ def test_due_query_matches_schedule_due(
     prefix = f"h{next(_ids)}-"
     engagements = []
     for n, (plan_index, offset, submit) in enumerate(specs):
-        e = _start(store, plan_index, CREATED.date().add(days=offset), f"{prefix}{n}")
+        e = start_plan(store, plan_index, CREATED.date().add(days=offset), f"{prefix}{n}")
         if submit:
             if plan_index == 2:
                 e.fire("confirm_match", actor=FACILITATOR, at=CREATED)
@@ -226,6 +213,4 @@ def test_upgrading_a_version_1_database_fills_the_index(backend: str, tmp_path: 
         assert store.migrate() == ()
     finally:
         store.close()
-        from _stores import drop_schema
-
         drop_schema(schema)

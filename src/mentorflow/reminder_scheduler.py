@@ -171,8 +171,12 @@ class ReminderScheduler:
     ) -> bool:
         """Record one reminder; False when another tick recorded it first (then it emits it)."""
         deadline, lead = owed
+        reminders = self.store.tables.reminders
+        # RETURNING, not rowcount: drivers disagree on the rowcount of a skipped insert.
         result = conn.execute(
-            _insert_or_skip(conn, self.store.tables.reminders).values(
+            _insert_or_skip(conn, reminders)
+            .returning(reminders.c.reminder_id)
+            .values(
                 reminder_id=rid,
                 engagement_id=deadline.engagement_id,
                 deadline_key=deadline.key,
@@ -182,7 +186,7 @@ class ReminderScheduler:
                 settled_at=utc_text(now),
             )
         )
-        return result.rowcount == 1
+        return result.first() is not None
 
 
 _Owed = tuple[Deadline, int | None]

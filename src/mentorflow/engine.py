@@ -692,8 +692,17 @@ def plan_visit(
             Finding("R-PROG-5", f"visit {visit.id} needs an anticipated outcome", visit_id=visit.id)
         )
     index = next((i for i, v in enumerate(state.visits) if v.id == visit.id), None)
+    # The last visit keeps its index after it finishes, so count finished visits from history.
+    finished = sum(
+        1
+        for h in state.history
+        if h.action == "fire"
+        and h.subject in method.triggers
+        and method.triggers[h.subject].effect is Effect.FINISH_VISIT
+    )
     if index is not None and (
-        index < state.current_visit or (index == state.current_visit and state.visit_in_progress)
+        index < max(state.current_visit, finished)
+        or (index == state.current_visit and state.visit_in_progress)
     ):
         unmet.append(
             Finding(

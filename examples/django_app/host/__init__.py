@@ -1,0 +1,1 @@
+"""The host platform's Django app: cities, delegates and exchanges, with mentorflow for the workflow."""

@@ -1,0 +1,242 @@
+"""The command line's store-backed commands: explain a verdict, engagement status, run the relay.
+
+The SQL store is an optional extra (``mentorflow[sql]``), so it is imported only when one of
+these commands runs. Rendering stays here too: rich tables for people, plain dicts for ``--json``.
+"""
+
+from __future__ import annotations
+
+import errno
+from collections import Counter
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pendulum
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from mentorflow import schedule
+from mentorflow.events import Event, EventBus
+from mentorflow.exceptions import InvalidInput, Problem
+from mentorflow.method_sources import import_reference
+from mentorflow.verdicts import Severity, Verdict
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from mentorflow.outbox import RelayReport
+    from mentorflow.sqlstore import SqlStore
+
+__all__ = [
+    "explain_verdict",
+    "instant",
+    "load_handler",
+    "opened",
+    "relay_outbox",
+    "render_relay",
+    "render_status",
+    "render_verdict",
+    "status_report",
+    "verdict_document",
+]
+
+
+def instant(text: str | None, field: str = "$.at") -> pendulum.DateTime | None:
+    """``--at`` text as an instant (ISO 8601; a date means its midnight in UTC)."""
+    if text is None:
+        return None
+    try:
+        parsed = pendulum.parse(text, tz="UTC")
+    except ValueError as error:
+        raise InvalidInput(
+            "time", [Problem(field, f"{text!r} is not an ISO 8601 time ({error})")]
+        ) from None
+    if not isinstance(parsed, pendulum.DateTime):
+        if isinstance(parsed, pendulum.Date):
+            return pendulum.datetime(parsed.year, parsed.month, parsed.day, tz="UTC")
+        raise InvalidInput("time", [Problem(field, f"{text!r} is not a date or a date and time")])
+    return parsed
+
+
+@contextmanager
+def opened(database: str) -> Iterator[SqlStore]:
+    """The store at ``database`` (a SQLite file or a URL); never creates a missing file."""
+    from mentorflow.sqlstore import SqlStore  # the sql extra is needed only here
+
+    if "://" not in database and not Path(database).is_file():
+        raise FileNotFoundError(errno.ENOENT, "no such database file", database)
+    store = SqlStore.open(database, create=False)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+# -- explain ---------------------------------------------------------------------------------
+
+
+def explain_verdict(
+    database: str, engagement_id: str, trigger: str, *, actor: str, at: pendulum.DateTime | None
+) -> Verdict:
+    """The verdict on firing ``trigger`` now (or ``at``) on the stored engagement."""
+    from mentorflow.store import StoredEngagement
+
+    with opened(database) as store:
+        engagement = StoredEngagement.load(store, engagement_id)
+        return engagement.check(
+            trigger, actor=actor, at=at if at is not None else store.clock.now()
+        )
+
+
+def _short(moment: pendulum.DateTime) -> str:
+    """A due date as a person reads it in a table: minutes and the UTC offset, no seconds."""
+    return moment.format("YYYY-MM-DD HH:mm Z")
+
+
+def verdict_document(verdict: Verdict) -> dict[str, Any]:
+    """The verdict as the library's JSON document (``Codec.dump``), with ``allowed`` added."""
+    from mentorflow.serialization import default_codec
+
+    return {**default_codec().dump(verdict), "allowed": verdict.allowed}
+
+
+def render_verdict(verdict: Verdict, console: Console) -> None:
+    """The verdict as a table: one row per unmet requirement (✗) and per warning (⚠)."""
+    move = f"{verdict.phase} → {verdict.target}" if verdict.target else verdict.phase
+    answer = "[green]allowed[/]" if verdict.allowed else "[red]refused[/]"
+    title = f"{verdict.action} on {verdict.engagement_id} ({move}): {answer}"
+    findings = [*verdict.unmet, *verdict.warnings]
+    if not findings:
+        console.print(title)
+        console.print("Nothing stands in the way.")
+        return
+    table = Table(title=title, title_justify="left", show_lines=False)
+    for column in ("", "rule", "what", "owed by", "due"):
+        table.add_column(column, overflow="fold")
+    for finding in findings:
+        mark = "[yellow]⚠[/]" if finding.severity is Severity.SOFT else "[red]✗[/]"
+        due = _short(finding.due) if finding.due is not None else ""
+        table.add_row(mark, finding.rule, finding.message, finding.owed_by or "", due)
+    console.print(table)
+
+
+# -- status ----------------------------------------------------------------------------------
+
+
+def status_report(database: str, at: pendulum.DateTime | None) -> dict[str, Any]:
+    """Engagements by method and phase, and every deadline that has passed unmet by ``at``.
+
+    Times in the report are pendulum instants; ``--json`` writes them as ISO 8601 text.
+    """
+    with opened(database) as store:
+        now = at if at is not None else store.clock.now()
+        by_phase: Counter[tuple[str, str]] = Counter()
+        overdue = []
+        for engagement_id in store.ids():
+            state = store.load(engagement_id)
+            by_phase[(state.method_id, state.phase)] += 1
+            method = store.methods.get(state.method_id, state.method_version)
+            overdue += [
+                {
+                    "engagement_id": engagement_id,
+                    "phase": state.phase,
+                    "rule": deadline.rule,
+                    "severity": deadline.severity.value,
+                    "what": deadline.title,
+                    "owed_by": deadline.owed_by,
+                    "due": deadline.due,
+                }
+                for deadline in schedule.due(method, state, now)
+                if deadline.due < now
+            ]
+    return {
+        "at": now,
+        "engagements": sum(by_phase.values()),
+        "by_phase": [
+            {"method_id": method_id, "phase": phase, "count": count}
+            for (method_id, phase), count in sorted(by_phase.items())
+        ],
+        "overdue": sorted(overdue, key=lambda item: (item["due"], item["engagement_id"])),
+    }
+
+
+def render_status(report: dict[str, Any], console: Console) -> None:
+    """The status report as two tables: counts by phase, then overdue items."""
+    phases = Table(title=f"{report['engagements']} engagement(s) by phase", title_justify="left")
+    for column in ("method", "phase", "engagements"):
+        phases.add_column(column)
+    for row in report["by_phase"]:
+        phases.add_row(row["method_id"], row["phase"], str(row["count"]))
+    console.print(phases)
+    if not report["overdue"]:
+        console.print(f"Nothing overdue at {_short(report['at'])}.")
+        return
+    late = Table(title=f"Overdue at {_short(report['at'])}", title_justify="left")
+    for column in ("engagement", "rule", "what", "owed by", "due"):
+        late.add_column(column, overflow="fold")
+    for row in report["overdue"]:
+        mark = "⚠ " if row["severity"] == Severity.SOFT.value else ""
+        rule = mark + row["rule"]
+        late.add_row(row["engagement_id"], rule, row["what"], row["owed_by"], _short(row["due"]))
+    console.print(late)
+
+
+# -- relay -----------------------------------------------------------------------------------
+
+
+def load_handler(spec: str) -> Callable[[Event], object] | EventBus:
+    """The event handler ``module:name`` names: a callable taking an Event, or an EventBus."""
+    target = import_reference(spec, "handler")
+    if isinstance(target, EventBus):
+        return target
+    if not callable(target):
+        message = f"{spec!r}: expected a callable taking an Event, or an EventBus"
+        raise InvalidInput("handler", [Problem("$.handler", message)])
+    return target
+
+
+def relay_outbox(
+    database: str,
+    handler: Callable[[Event], object] | EventBus,
+    *,
+    max_attempts: int,
+    progress: bool,
+) -> dict[str, Any]:
+    """Deliver every event ready now; with ``progress``, show a bar on stderr while doing it."""
+    from mentorflow.outbox import Relay
+    from mentorflow.store import OutboxStatus
+
+    reports: list[RelayReport] = []
+    with opened(database) as store:
+        relay = Relay(store, handler, max_attempts=max_attempts)
+        pending = len(store.outbox(status=OutboxStatus.PENDING))
+        columns = (TextColumn("relaying events"), BarColumn(), MofNCompleteColumn())
+        with Progress(*columns, console=Console(stderr=True), disable=not progress) as bar:
+            task = bar.add_task("relay", total=pending)
+            while True:
+                report = relay.run_once()
+                if report.handled == 0:
+                    break
+                reports.append(report)
+                bar.advance(task, report.handled)
+        dead_now = [entry.event_id for entry in store.outbox(status=OutboxStatus.DEAD)]
+        left = len(store.outbox(status=OutboxStatus.PENDING))
+    return {
+        "delivered": sum(len(r.delivered) for r in reports),
+        "retried": sum(len(r.retried) for r in reports),
+        "dead": sum(len(r.dead) for r in reports),
+        "pending": left,
+        "dead_events": dead_now,
+    }
+
+
+def render_relay(summary: dict[str, Any], console: Console) -> None:
+    """One line of counts, then the dead events a person should look at."""
+    console.print(
+        f"delivered {summary['delivered']}, retried {summary['retried']}, "
+        f"dead {summary['dead']}, still pending {summary['pending']}"
+    )
+    for event_id in summary["dead_events"]:
+        console.print(f"dead: {event_id} (fix the handler, then SqlStore.replay it)")

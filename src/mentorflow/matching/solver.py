@@ -1,0 +1,287 @@
+"""Optimal capacity-constrained mentor teams, solved as one sparse MILP with scipy's HiGHS.
+
+The objective of a team (one mentee city and the mentor cities chosen for it) is
+
+    sum of each pair's fit (every score component except ``needs``)
+  + for each need of the mentee: its full value when at least one mentor covers it,
+    plus ``second_cover_percent`` of it when a second mentor covers it too, and nothing more
+
+so a team that covers two different needs beats one that covers the same need twice. The
+proposal maximises the sum over teams, subject to the R-MATCH-2 cap on mentors per mentee, each
+mentor city's capacity, pinned pairs, and the optional "at least k countries per team".
+
+The model has one binary per candidate pair (eligible, or pinned by the facilitator) and two
+continuous coverage variables per (mentee, need) that some candidate covers; with integral pairs
+the best coverage values are integral too, so they need no integrality constraint. Determinism:
+cities are sorted by id before the model is built and HiGHS is deterministic on one model, so the
+same input, in any order, gives the same proposal.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import TYPE_CHECKING
+
+import attrs
+import numpy as np
+from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.sparse import coo_array
+
+from mentorflow.matching.eligibility import check_pair
+from mentorflow.matching.errors import InfeasibleMatching, InvalidMatchingInput, Problem
+from mentorflow.matching.scoring import need_values, score_pair
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
+    from mentorflow.matching.parameters import Pair
+    from mentorflow.matching.problem import MatchingProblem
+
+__all__ = ["Candidates", "Proposal", "Team", "candidates", "solve", "team_value"]
+
+
+@attrs.frozen
+class Candidates:
+    """The pairs the solver may choose: every eligible pair plus every pin, with their points.
+
+    ``fit`` is a pair's points outside the ``needs`` component; ``covered`` the mentee topics the
+    mentor covers.
+    """
+
+    pairs: tuple[Pair, ...]
+    fit: Mapping[Pair, int]
+    covered: Mapping[Pair, frozenset[str]]
+
+
+@attrs.frozen
+class Team:
+    """One mentee city's mentor cities (sorted), the needs they cover and the team's value."""
+
+    mentee_id: str
+    mentor_ids: tuple[str, ...]
+    covered: tuple[str, ...]
+    uncovered: tuple[str, ...]
+    value: int
+
+
+@attrs.frozen
+class Proposal:
+    """The solver's answer: a team for every mentee city (maybe empty) and the objective."""
+
+    problem: MatchingProblem
+    teams: tuple[Team, ...]
+    objective: int
+
+    @property
+    def pairs(self) -> frozenset[Pair]:
+        """Every chosen (mentee, mentor) pair."""
+        return frozenset((t.mentee_id, m) for t in self.teams for m in t.mentor_ids)
+
+    def team(self, mentee_id: str) -> Team:
+        """The team of this mentee city."""
+        self.problem.mentee(mentee_id)
+        return next(t for t in self.teams if t.mentee_id == mentee_id)
+
+    def mentees_of(self, mentor_id: str) -> tuple[str, ...]:
+        """The mentee cities this mentor city was given, sorted."""
+        self.problem.mentor(mentor_id)
+        return tuple(t.mentee_id for t in self.teams if mentor_id in t.mentor_ids)
+
+    @property
+    def unmatched_mentees(self) -> tuple[str, ...]:
+        """Mentee cities with no mentor city."""
+        return tuple(t.mentee_id for t in self.teams if not t.mentor_ids)
+
+    @property
+    def unmatched_mentors(self) -> tuple[str, ...]:
+        """Mentor cities given no mentee city."""
+        used = {m for t in self.teams for m in t.mentor_ids}
+        return tuple(m for m in self.problem.mentor_ids if m not in used)
+
+
+def candidates(problem: MatchingProblem) -> Candidates:
+    """Every eligible pair and every pin, sorted, with fit points and covered topics."""
+    params = problem.parameters
+    by_topic: dict[str, list[int]] = defaultdict(list)
+    for index, mentor in enumerate(problem.mentors):
+        for topic in mentor.topics:
+            by_topic[topic].append(index)
+    pairs: list[Pair] = []
+    fit: dict[Pair, int] = {}
+    covered: dict[Pair, frozenset[str]] = {}
+    index_of = {mentor.id: index for index, mentor in enumerate(problem.mentors)}
+    pinned: dict[str, set[int]] = defaultdict(set)
+    for mentee_id, mentor_id in params.pinned:
+        pinned[mentee_id].add(index_of[mentor_id])
+    for mentee in problem.mentees:
+        # mentors sharing no topic fail R-MATCH-1, so only these need the full rule check
+        near = {i for topic in mentee.topics for i in by_topic.get(topic, ())}
+        for index in sorted(near | pinned[mentee.id]):
+            mentor = problem.mentors[index]
+            pair = (mentee.id, mentor.id)
+            if pair in params.pinned or check_pair(mentee, mentor, params).eligible:
+                score = score_pair(mentee, mentor, params)
+                pairs.append(pair)
+                fit[pair] = score.fit
+                covered[pair] = score.covered
+    return Candidates(tuple(pairs), fit, covered)
+
+
+def team_value(
+    problem: MatchingProblem, cands: Candidates, mentee_id: str, mentor_ids: Iterable[str]
+) -> int:
+    """The objective's value of one team, computed directly from its definition."""
+    values = need_values(problem.mentee(mentee_id), problem.parameters)
+    counts: dict[str, int] = defaultdict(int)
+    total = 0
+    for mentor_id in mentor_ids:
+        pair = (mentee_id, mentor_id)
+        if pair not in cands.fit:
+            problem_ = Problem("$.mentor_ids", f"{pair} is neither eligible nor pinned")
+            raise InvalidMatchingInput("team", [problem_])
+        total += cands.fit[pair]
+        for topic in cands.covered[pair]:
+            counts[topic] += 1
+    for topic, count in counts.items():
+        first, second = values[topic]
+        total += first + (second if count >= 2 else 0)
+    return total
+
+
+def _check_pins(problem: MatchingProblem) -> None:
+    params = problem.parameters
+    per_mentee: dict[str, int] = defaultdict(int)
+    per_mentor: dict[str, int] = defaultdict(int)
+    for mentee_id, mentor_id in params.pinned:
+        per_mentee[mentee_id] += 1
+        per_mentor[mentor_id] += 1
+    for mentee_id, count in sorted(per_mentee.items()):
+        if count > params.max_mentors_per_mentee:
+            raise InfeasibleMatching(
+                f"{count} pins for {mentee_id!r} exceed the cap of "
+                f"{params.max_mentors_per_mentee} mentors (R-MATCH-2)"
+            )
+    for mentor_id, count in sorted(per_mentor.items()):
+        capacity = problem.mentor(mentor_id).capacity
+        if count > capacity:
+            raise InfeasibleMatching(
+                f"{count} pins for {mentor_id!r} exceed its capacity of {capacity}"
+            )
+
+
+class _Model:
+    """Sparse MILP rows, built column by column."""
+
+    def __init__(self) -> None:
+        self.gain: list[float] = []
+        self.lower: list[float] = []
+        self.upper: list[float] = []
+        self.integral: list[int] = []
+        self.rows: list[int] = []
+        self.cols: list[int] = []
+        self.coefs: list[float] = []
+        self.row_upper: list[float] = []
+
+    def variable(self, gain: float, *, low: float = 0, up: float = 1, integral: bool) -> int:
+        self.gain.append(gain)
+        self.lower.append(low)
+        self.upper.append(up)
+        self.integral.append(int(integral))
+        return len(self.gain) - 1
+
+    def at_most(self, terms: Iterable[tuple[int, float]], bound: float) -> None:
+        row = len(self.row_upper)
+        for col, coef in terms:
+            self.rows.append(row)
+            self.cols.append(col)
+            self.coefs.append(coef)
+        self.row_upper.append(bound)
+
+    def solve(self) -> np.ndarray:
+        n = len(self.gain)
+        constraints = []
+        if self.row_upper:
+            matrix = coo_array(
+                (self.coefs, (self.rows, self.cols)), shape=(len(self.row_upper), n)
+            ).tocsr()
+            constraints.append(LinearConstraint(matrix, -np.inf, np.array(self.row_upper)))
+        result = milp(
+            -np.array(self.gain),
+            integrality=np.array(self.integral),
+            bounds=Bounds(np.array(self.lower), np.array(self.upper)),
+            constraints=constraints,
+            options={"mip_rel_gap": 0.0, "presolve": True},
+        )
+        if result.status != 0 or result.x is None:
+            raise InfeasibleMatching(f"the solver stopped: {result.message}")
+        return np.asarray(result.x)
+
+
+def solve(problem: MatchingProblem, cands: Candidates | None = None) -> Proposal:
+    """The optimal proposal for ``problem``; ``cands`` may be passed when already computed."""
+    _check_pins(problem)
+    cands = candidates(problem) if cands is None else cands
+    params = problem.parameters
+    model = _Model()
+    pair_var = {
+        pair: model.variable(cands.fit[pair], low=float(pair in params.pinned), integral=True)
+        for pair in cands.pairs
+    }
+    by_mentee: dict[str, list[Pair]] = defaultdict(list)
+    by_mentor: dict[str, list[Pair]] = defaultdict(list)
+    for pair in cands.pairs:
+        by_mentee[pair[0]].append(pair)
+        by_mentor[pair[1]].append(pair)
+    for mentor in problem.mentors:
+        model.at_most(((pair_var[p], 1) for p in by_mentor[mentor.id]), mentor.capacity)
+    for mentee in problem.mentees:
+        team = by_mentee[mentee.id]
+        model.at_most(((pair_var[p], 1) for p in team), params.max_mentors_per_mentee)
+        for topic, (first, second) in sorted(need_values(mentee, params).items()):
+            covering = [pair_var[p] for p in team if topic in cands.covered[p]]
+            if covering:
+                once = model.variable(first, integral=False)
+                twice = model.variable(second, integral=False)
+                model.at_most([(once, 1), (twice, 1), *((v, -1) for v in covering)], 0)
+        if params.min_countries_per_team is not None and team:
+            _require_countries(problem, model, team, pair_var, params.min_countries_per_team)
+    values = model.solve() if pair_var else np.zeros(0)
+    chosen = {pair for pair, var in pair_var.items() if values[var] > 0.5}
+    return _proposal(problem, cands, chosen)
+
+
+def _require_countries(
+    problem: MatchingProblem,
+    model: _Model,
+    team: list[Pair],
+    pair_var: Mapping[Pair, int],
+    minimum: int,
+) -> None:
+    matched = model.variable(0, integral=True)
+    by_country: dict[str, list[int]] = defaultdict(list)
+    for pair in team:
+        by_country[problem.mentor(pair[1]).country].append(pair_var[pair])
+        model.at_most([(pair_var[pair], 1), (matched, -1)], 0)
+    present = []
+    for _, variables in sorted(by_country.items()):
+        var = model.variable(0, integral=False)
+        model.at_most([(var, 1), *((v, -1) for v in variables)], 0)
+        present.append(var)
+    model.at_most([(matched, minimum), *((v, -1) for v in present)], 0)
+
+
+def _proposal(problem: MatchingProblem, cands: Candidates, chosen: set[Pair]) -> Proposal:
+    teams = []
+    for mentee in problem.mentees:
+        mentor_ids = tuple(sorted(m for (e, m) in chosen if e == mentee.id))
+        covered = frozenset().union(*(cands.covered[(mentee.id, m)] for m in mentor_ids))
+        teams.append(
+            Team(
+                mentee.id,
+                mentor_ids,
+                tuple(sorted(covered)),
+                tuple(sorted(mentee.topics - covered)),
+                team_value(problem, cands, mentee.id, mentor_ids),
+            )
+        )
+    return Proposal(problem, tuple(teams), sum(t.value for t in teams))

@@ -1,0 +1,256 @@
+"""The store-backed commands end to end in a subprocess: explain, status and relay on SQLite."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pendulum
+import pytest
+
+from _cli import assert_one_line_error, run_cli
+from mentorflow import compiled
+from mentorflow import rock2017 as rock
+from mentorflow.sqlstore import SqlStore
+from mentorflow.store import OutboxStatus, StoredEngagement
+
+FACILITATOR = rock.rep(rock.FACILITATOR_ID)
+JUNE = pendulum.datetime(2017, 6, 1, tz="Europe/Brussels")
+#: Left in match-making, so confirm_match is allowed there.
+UNMATCHED = "rock-ws-turin"
+
+HANDLERS = textwrap.dedent(
+    """
+    from pathlib import Path
+
+    def record(event):
+        with Path("delivered.txt").open("a") as out:
+            out.write(event.id + "\\n")
+
+    def broken(event):
+        raise ConnectionError("mail server down")
+    """
+)
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Path:
+    """A SQLite store holding the six ROCK 2017-18 engagements, all but one matched."""
+    path = tmp_path / "mentorflow.db"
+    store = SqlStore.open(path)
+    try:
+        for plan in rock.programme():
+            engagement = StoredEngagement.start(
+                compiled(plan.method_id),
+                store=store,
+                id=plan.id,
+                title=plan.title,
+                organisations=plan.organisations,
+                participants=plan.participants,
+                themes=plan.themes,
+                visits=plan.visits,
+                prerequisites=plan.prerequisites,
+                actor=FACILITATOR,
+                at=JUNE,
+            )
+            if plan.id != UNMATCHED:
+                engagement.fire("confirm_match", actor=FACILITATOR, at=JUNE.add(months=3))
+    finally:
+        store.close()
+    (tmp_path / "handlers.py").write_text(HANDLERS, encoding="utf-8")
+    return path
+
+
+def pending_events(database: Path) -> int:
+    """How many outbox events wait for delivery."""
+    store = SqlStore.open(database, create=False)
+    try:
+        return len(store.outbox(status=OutboxStatus.PENDING))
+    finally:
+        store.close()
+
+
+def test_explain_refused_lists_every_unmet_rule(database: Path) -> None:
+    """R-PREP-1: start_visit before the needs assessment is refused (exit 1), every rule shown."""
+    result = run_cli(
+        "explain",
+        str(database),
+        "rock-mentoring-bologna",
+        "start_visit",
+        "--actor",
+        FACILITATOR,
+        "--at",
+        "2017-11-01T10:00+01:00",
+        cwd=database.parent,
+    )
+    assert result.returncode == 1, result.stderr
+    assert "refused" in result.stdout
+    for rule in ("R-PREP-1", "R-PREP-2", "R-PREP-7", "R-PREP-6"):
+        assert rule in result.stdout
+
+
+def test_explain_json_is_the_verdict(database: Path) -> None:
+    """`explain --json` gives allowed=false and each unmet finding with rule, owner and due date."""
+    result = run_cli(
+        "explain",
+        str(database),
+        "rock-mentoring-bologna",
+        "start_visit",
+        "--actor",
+        FACILITATOR,
+        "--at",
+        "2017-11-01",
+        "--json",
+        cwd=database.parent,
+    )
+    assert result.returncode == 1, result.stderr
+    verdict = json.loads(result.stdout)
+    assert verdict["allowed"] is False
+    assert verdict["target"] == "visit"
+    first = verdict["unmet"][0]
+    assert first["rule"] == "R-PREP-1"
+    assert first["owed_by"] == "replicator city"
+    paper = next(f for f in verdict["unmet"] if f["rule"] == "R-PREP-2")
+    assert paper["due"].startswith("2017-11-24T00:00:00+01:00")
+
+
+def test_explain_allowed_exits_zero(database: Path) -> None:
+    """The facilitator may confirm the unmatched engagement's match: exit 0, 'allowed'."""
+    result = run_cli(
+        "explain",
+        str(database),
+        UNMATCHED,
+        "confirm_match",
+        "--actor",
+        FACILITATOR,
+        "--at",
+        "2017-09-01",
+        cwd=database.parent,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "allowed" in result.stdout
+
+
+def test_explain_unknown_engagement_is_one_line_error(database: Path) -> None:
+    """An engagement id the store does not hold: one line naming it, exit 2."""
+    result = run_cli(
+        "explain", str(database), "nope", "start_visit", "--actor", FACILITATOR, cwd=database.parent
+    )
+    assert_one_line_error(result, "'nope'")
+
+
+def test_explain_unknown_trigger_is_one_line_error(database: Path) -> None:
+    """A trigger the method does not have: one line listing the ones it has, exit 2."""
+    result = run_cli(
+        "explain", str(database), UNMATCHED, "fly", "--actor", FACILITATOR, cwd=database.parent
+    )
+    assert_one_line_error(result, "'fly'", "confirm_match")
+
+
+def test_missing_database_is_one_line_error_and_creates_nothing(tmp_path: Path) -> None:
+    """A database path that does not exist is an error, not a new empty store."""
+    result = run_cli("status", "typo.db", cwd=tmp_path)
+    assert_one_line_error(result, "typo.db")
+    assert not (tmp_path / "typo.db").exists()
+
+
+def test_file_that_is_not_a_database_is_one_line_error(tmp_path: Path) -> None:
+    """A file that is not a SQLite database: one line from the driver, no SQL, no traceback."""
+    (tmp_path / "notes.db").write_text("not a database", encoding="utf-8")
+    assert_one_line_error(run_cli("status", "notes.db", cwd=tmp_path), "database")
+
+
+def test_bad_time_is_one_line_error(database: Path) -> None:
+    """--at that is not ISO 8601: one line naming $.at."""
+    assert_one_line_error(
+        run_cli("status", str(database), "--at", "yesterday", cwd=database.parent), "$.at"
+    )
+
+
+def test_status_counts_engagements_by_phase(database: Path) -> None:
+    """`status --json`: five engagements in preparation, one in match-making, six in all."""
+    result = run_cli("status", str(database), "--at", "2017-09-05", "--json", cwd=database.parent)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["engagements"] == 6
+    counts = {(row["method_id"], row["phase"]): row["count"] for row in report["by_phase"]}
+    assert counts == {
+        ("rock.mentoring", "preparation"): 3,
+        ("rock.work_shadowing", "matchmaking"): 1,
+        ("rock.work_shadowing", "preparation"): 2,
+    }
+
+
+def test_status_lists_overdue_deadlines(database: Path) -> None:
+    """R-PREP-6: by January 2018 the agendas due before the autumn visits are overdue."""
+    early = json.loads(
+        run_cli("status", str(database), "--at", "2017-06-02", "--json", cwd=database.parent).stdout
+    )
+    assert early["overdue"] == []
+    late = run_cli("status", str(database), "--at", "2018-01-20", "--json", cwd=database.parent)
+    overdue = json.loads(late.stdout)["overdue"]
+    agendas = {item["engagement_id"] for item in overdue if item["rule"] == "R-PREP-6"}
+    assert "rock-mentoring-bologna" in agendas
+    assert all(pendulum.parse(item["due"]) < pendulum.datetime(2018, 1, 20) for item in overdue)
+
+
+def test_status_table_names_overdue_items(database: Path) -> None:
+    """The text form shows the phase table and the overdue table."""
+    result = run_cli("status", str(database), "--at", "2018-01-20", cwd=database.parent)
+    assert result.returncode == 0, result.stderr
+    assert "by phase" in result.stdout
+    assert "Overdue" in result.stdout
+
+
+def test_relay_delivers_every_pending_event_once(database: Path) -> None:
+    """`relay` hands each outbox event to the handler once; a second run has nothing to do."""
+    waiting = pending_events(database)
+    assert waiting > 0
+    first = run_cli(
+        "relay", str(database), "--handler", "handlers:record", "--json", cwd=database.parent
+    )
+    assert first.returncode == 0, first.stderr
+    assert json.loads(first.stdout)["delivered"] == waiting
+    delivered = (database.parent / "delivered.txt").read_text(encoding="utf-8").split()
+    assert len(delivered) == len(set(delivered)) == waiting
+    second = run_cli(
+        "relay", str(database), "--handler", "handlers:record", "--json", cwd=database.parent
+    )
+    assert json.loads(second.stdout)["delivered"] == 0
+    assert pending_events(database) == 0
+
+
+def test_relay_text_shows_counts(database: Path) -> None:
+    """Without --json the relay prints its counts; the progress bar goes to stderr."""
+    result = run_cli("relay", str(database), "--handler", "handlers:record", cwd=database.parent)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"delivered {pending_events(database) or ''}".rstrip())
+    assert "Traceback" not in result.stderr
+
+
+def test_relay_failing_handler_marks_events_dead(database: Path) -> None:
+    """A handler that always fails: with one attempt allowed, events go dead and exit is 1."""
+    result = run_cli(
+        "relay",
+        str(database),
+        "--handler",
+        "handlers:broken",
+        "--max-attempts",
+        "1",
+        "--json",
+        cwd=database.parent,
+    )
+    assert result.returncode == 1, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["delivered"] == 0
+    assert summary["dead"] >= 1
+    assert len(summary["dead_events"]) == summary["dead"]
+
+
+def test_relay_unknown_handler_is_one_line_error(database: Path) -> None:
+    """A --handler that does not name a callable: one line naming $.handler, nothing delivered."""
+    waiting = pending_events(database)
+    result = run_cli("relay", str(database), "--handler", "handlers:nope", cwd=database.parent)
+    assert_one_line_error(result, "$.handler")
+    assert pending_events(database) == waiting

@@ -26,7 +26,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DueDeadline",
-    "UtcDateTime",
     "define_table",
     "due_before",
     "due_before_query",

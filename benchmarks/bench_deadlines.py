@@ -23,6 +23,8 @@ KEYS = (
 )
 BATCH = 50_000
 EPOCH = dt.datetime(2017, 1, 1)  # naive UTC, the index's storage form
+METADATA = sa.MetaData()
+TABLE = deadline_index.define_table(METADATA)
 
 
 def fill(db: sa.Engine, rows: int, seed: int = 7) -> None:
@@ -53,8 +55,10 @@ def query_time(db: sa.Engine) -> float:
     """Median time of the due query (the first 100 open rows due before a mid-range instant)."""
     now = pendulum.datetime(2018, 6, 1, tz="UTC")
     with db.connect() as connection:
-        assert len(deadline_index.due_before(connection, now, 100)) == 100
-        return median_seconds(lambda: deadline_index.due_before(connection, now, 100), number=200)
+        assert len(deadline_index.due_before(connection, TABLE, now, 100)) == 100
+        return median_seconds(
+            lambda: deadline_index.due_before(connection, TABLE, now, 100), number=200
+        )
 
 
 def main() -> bool:
@@ -63,12 +67,12 @@ def main() -> bool:
         times = {}
         for rows in (10_000, 1_000_000):
             db = sa.create_engine(f"sqlite:///{Path(folder) / f'd{rows}.db'}")
-            deadline_index.metadata.create_all(db)
+            METADATA.create_all(db)
             fill(db, rows)
             times[rows] = query_time(db)
             with db.connect() as connection:
                 plan = deadline_index.query_plan(
-                    connection, pendulum.datetime(2018, 6, 1, tz="UTC"), 100
+                    connection, TABLE, pendulum.datetime(2018, 6, 1, tz="UTC"), 100
                 )
             print(f"  plan at {rows:>9,} rows: {'; '.join(plan)}")
             db.dispose()

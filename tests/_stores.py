@@ -8,12 +8,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pendulum
 import pytest
 import sqlalchemy as sa
 
 from mentorflow import rock2017 as rock
 from mentorflow.catalog import compiled
+from mentorflow.model import VisitWindow
 from mentorflow.sqlstore import SqlStore
 from mentorflow.store import StoredEngagement
 
@@ -81,6 +83,26 @@ def bologna(store: SqlStore, engagement_id: str = "rock-mentoring-bologna") -> S
         at=CREATED,
         themes=plan.themes,
         visits=plan.visits,
+    )
+
+
+def start_plan(
+    store: SqlStore, plan_index: int, start: pendulum.Date, engagement_id: str
+) -> StoredEngagement:
+    """ROCK programme()[plan_index] created in ``store``, its visit moved to two days from ``start``."""
+    plan = rock.programme()[plan_index]
+    window = VisitWindow(start, start.add(days=1), tentative=False)
+    return StoredEngagement.start(
+        compiled(plan.method_id),
+        store=store,
+        id=engagement_id,
+        title=plan.title,
+        organisations=plan.organisations,
+        participants=plan.participants,
+        actor=FACILITATOR,
+        at=CREATED,
+        themes=plan.themes,
+        visits=(attrs.evolve(plan.visits[0], window=window),),
     )
 
 

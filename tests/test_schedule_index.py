@@ -13,18 +13,21 @@ from mentorflow import rock2017 as rock
 from mentorflow.schedule import deadlines
 from timekit import CREATED, moved, started
 
+METADATA = sa.MetaData()
+TABLE = deadline_index.define_table(METADATA)
+
 
 @pytest.fixture
 def sqlite() -> sa.Engine:
     db = sa.create_engine("sqlite://")
-    deadline_index.metadata.create_all(db)
+    METADATA.create_all(db)
     return db
 
 
 def _sync_all(connection: sa.Connection) -> None:
     for i in range(6):
         method, state = started(i)
-        deadline_index.sync(connection, state, deadlines(method, state))
+        deadline_index.sync(connection, TABLE, state, deadlines(method, state))
 
 
 def test_due_before_lists_open_deadlines_in_order(sqlite: sa.Engine) -> None:
@@ -32,7 +35,9 @@ def test_due_before_lists_open_deadlines_in_order(sqlite: sa.Engine) -> None:
     with sqlite.begin() as connection:
         _sync_all(connection)
     with sqlite.connect() as connection:
-        found = deadline_index.due_before(connection, pendulum.datetime(2017, 11, 1, tz="UTC"), 10)
+        found = deadline_index.due_before(
+            connection, TABLE, pendulum.datetime(2017, 11, 1, tz="UTC"), 10
+        )
     assert [d.key for d in found[:3]] == ["learning_objectives"] * 3
     assert found[0].due == pendulum.datetime(2017, 9, 6, tz="Europe/Rome")
     assert found[0].due.timezone_name == "Europe/Rome"
@@ -45,20 +50,24 @@ def test_sync_replaces_rows_when_deadlines_move_or_are_met(sqlite: sa.Engine) ->
     method, state = started(0)
     cutoff = pendulum.datetime(2017, 11, 10, tz="UTC")
     with sqlite.begin() as connection:
-        deadline_index.sync(connection, state, deadlines(method, state))
-        assert "travel_guide" in {d.key for d in deadline_index.due_before(connection, cutoff)}
+        deadline_index.sync(connection, TABLE, state, deadlines(method, state))
+        assert "travel_guide" in {
+            d.key for d in deadline_index.due_before(connection, TABLE, cutoff)
+        }
         later = moved(method, state, pendulum.date(2017, 12, 4), CREATED.add(days=1))
-        deadline_index.sync(connection, later, deadlines(method, later))
-        assert "travel_guide" not in {d.key for d in deadline_index.due_before(connection, cutoff)}
+        deadline_index.sync(connection, TABLE, later, deadlines(method, later))
+        assert "travel_guide" not in {
+            d.key for d in deadline_index.due_before(connection, TABLE, cutoff)
+        }
         submitted = engine.submit(
             method, later, rock.travel_guide("turin"), actor="turin-1", at=CREATED.add(days=2)
         )
-        deadline_index.sync(connection, submitted.state, deadlines(method, submitted.state))
+        deadline_index.sync(connection, TABLE, submitted.state, deadlines(method, submitted.state))
         far = pendulum.datetime(2018, 1, 1, tz="UTC")
-        assert "travel_guide" not in {d.key for d in deadline_index.due_before(connection, far)}
-        count = connection.execute(
-            sa.select(sa.func.count()).select_from(deadline_index.table)
-        ).scalar()
+        assert "travel_guide" not in {
+            d.key for d in deadline_index.due_before(connection, TABLE, far)
+        }
+        count = connection.execute(sa.select(sa.func.count()).select_from(TABLE)).scalar()
         assert count == len(deadlines(method, submitted.state))
 
 
@@ -66,25 +75,27 @@ def test_sync_rolls_back_with_the_transaction(sqlite: sa.Engine) -> None:
     """A failed save transaction leaves the previous rows in place (nothing half-applied)."""
     method, state = started(0)
     with sqlite.begin() as connection:
-        deadline_index.sync(connection, state, deadlines(method, state))
+        deadline_index.sync(connection, TABLE, state, deadlines(method, state))
 
     def failing_save() -> None:
         with sqlite.begin() as connection:
-            deadline_index.sync(connection, state, ())
+            deadline_index.sync(connection, TABLE, state, ())
             raise RuntimeError("the snapshot save failed")
 
     with pytest.raises(RuntimeError):
         failing_save()
     with sqlite.connect() as connection:
         assert len(
-            deadline_index.due_before(connection, pendulum.datetime(2019, 1, 1, tz="UTC"))
+            deadline_index.due_before(connection, TABLE, pendulum.datetime(2019, 1, 1, tz="UTC"))
         ) == len(deadlines(method, state))
 
 
 def test_due_before_uses_the_index_not_a_scan(sqlite: sa.Engine) -> None:
     """The due query is an index range search with no table scan and no sort step (SQLite plan)."""
     with sqlite.connect() as connection:
-        plan = deadline_index.query_plan(connection, pendulum.datetime(2017, 11, 1, tz="UTC"), 100)
+        plan = deadline_index.query_plan(
+            connection, TABLE, pendulum.datetime(2017, 11, 1, tz="UTC"), 100
+        )
     text = " ".join(plan)
     assert (
         "USING INDEX ix_deadlines_met_due" in text
@@ -99,7 +110,7 @@ def test_naive_instants_are_refused(sqlite: sa.Engine) -> None:
     import datetime as dt
 
     with sqlite.connect() as connection, pytest.raises(sa.exc.StatementError):
-        deadline_index.due_before(connection, dt.datetime(2017, 11, 1), 10)
+        deadline_index.due_before(connection, TABLE, dt.datetime(2017, 11, 1), 10)
 
 
 @pytest.mark.postgres
@@ -115,7 +126,7 @@ def test_index_works_on_postgresql() -> None:
             raise
         pytest.skip("PostgreSQL is not running")
     meta = sa.MetaData()
-    table = deadline_index.table.to_metadata(meta, schema=None, name="deadlines_time_test")
+    table = deadline_index.define_table(meta, "deadlines_time_test")
     meta.drop_all(db)
     meta.create_all(db)
     try:

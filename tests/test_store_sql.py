@@ -102,7 +102,7 @@ def test_unknown_engagement(store: SqlStore) -> None:
 
 
 def test_queries_by_phase_city_and_deadline(store: SqlStore) -> None:
-    """Engagements are found by phase, by participating city and by next deadline."""
+    """R-PREP-2: engagements are found by phase, by city and by their earliest unmet deadline."""
     engagement = bologna(store)
     other = bologna(store, "other")
     other.fire("pause", actor=FACILITATOR, at=LATER, reason="on hold: no deadlines run")
@@ -110,9 +110,11 @@ def test_queries_by_phase_city_and_deadline(store: SqlStore) -> None:
     assert store.ids(phase="preparation") == (engagement.id,)
     assert store.ids(organisation_id="bologna") == ("other", engagement.id)
     assert store.ids(organisation_id="lyon") == ()
-    # The agenda and language plan are due when the visit starts (24 Nov 2017, Bologna).
-    assert store.ids(due_before=pendulum.datetime(2017, 11, 25, tz="UTC")) == (engagement.id,)
-    assert store.ids(due_before=pendulum.datetime(2017, 11, 23, tz="UTC")) == ()
+    # The mentors' paper is due shared 14 days before the visit: 10 Nov 2017, Bologna time.
+    # A paused engagement still owes it (only closing or cancelling clears deadlines).
+    shared_by = pendulum.datetime(2017, 11, 10, tz="Europe/Rome")
+    assert store.ids(due_before=shared_by.add(minutes=1)) == ("other", engagement.id)
+    assert store.ids(due_before=shared_by) == ()
 
 
 def test_schema_migrations_apply_once(store: SqlStore) -> None:
@@ -120,7 +122,7 @@ def test_schema_migrations_apply_once(store: SqlStore) -> None:
     assert store.migrate() == ()
     with store.engine.connect() as conn:
         numbers = conn.execute(sa.select(store.tables.migrations.c.number)).scalars().all()
-    assert numbers == [1]
+    assert numbers == [1, 2]
 
 
 def test_relay_delivers_in_order_once(store: SqlStore) -> None:

@@ -2,7 +2,9 @@
 
 Times are stored as ISO 8601 text in UTC (``2017-11-24T08:00:00.000000+00:00``): the same on
 SQLite and PostgreSQL, and ordered correctly as text, which the deadline and retry queries need.
-Snapshots, history entries and events are stored as their versioned JSON documents.
+Snapshots, history entries and events are stored as their versioned JSON documents. The
+deadline index and the reminder ledger store instants as naive UTC timestamps
+(``deadline_index.UtcDateTime``), since their queries compare them with one another.
 """
 
 from __future__ import annotations
@@ -14,7 +16,17 @@ import attrs
 import pendulum
 import sqlalchemy as sa
 
-__all__ = ["MIGRATIONS", "READY_NOW", "Migration", "Tables", "migrate_schema", "utc_text"]
+from mentorflow.deadline_index import UtcDateTime, define_table
+
+__all__ = [
+    "DEADLINES_STEP",
+    "MIGRATIONS",
+    "READY_NOW",
+    "Migration",
+    "Tables",
+    "migrate_schema",
+    "utc_text",
+]
 
 #: ``next_attempt_at`` of an event due at once: sorts before every time, so no clock is needed.
 READY_NOW = ""
@@ -31,6 +43,9 @@ class Tables:
     history: sa.Table
     participants: sa.Table
     outbox: sa.Table
+    deadlines: sa.Table
+    reminders: sa.Table
+    reminder_ticks: sa.Table
 
     @classmethod
     def define(cls, schema: str | None = None, prefix: str = "mf_") -> Tables:
@@ -102,7 +117,40 @@ class Tables:
             sa.Index(f"{prefix}outbox_ready", "status", "next_attempt_at"),
             sa.Index(f"{prefix}outbox_by_engagement", "engagement_id", "sequence"),
         )
-        return cls(md, migrations, engagements, history, participants, outbox)
+        deadlines = define_table(md, f"{prefix}deadlines")
+        # The reminder ledger: one row per settled reminder (emitted, or passed while met). The
+        # primary key is the reminder id, so a second tick inserting the same one is a no-op.
+        reminders = sa.Table(
+            f"{prefix}reminders",
+            md,
+            sa.Column("reminder_id", text, primary_key=True),
+            sa.Column("engagement_id", text, nullable=False),
+            sa.Column("deadline_key", text, nullable=False),
+            sa.Column("due_utc", UtcDateTime(), nullable=False),
+            sa.Column("lead_days", sa.Integer, nullable=True),  # NULL: the missed-deadline one
+            sa.Column("emitted", sa.Boolean, nullable=False),
+            sa.Column("settled_at", text, nullable=False),
+            sa.Index(f"{prefix}reminders_by_deadline", "engagement_id", "deadline_key", "due_utc"),
+        )
+        # One row per scheduler: how far its ticks have got. Ticks lock it (FOR UPDATE), so two
+        # ticks of one scheduler never run at once.
+        reminder_ticks = sa.Table(
+            f"{prefix}reminder_ticks",
+            md,
+            sa.Column("name", text, primary_key=True),
+            sa.Column("ticked_until", UtcDateTime(), nullable=True),
+        )
+        return cls(
+            md,
+            migrations,
+            engagements,
+            history,
+            participants,
+            outbox,
+            deadlines,
+            reminders,
+            reminder_ticks,
+        )
 
 
 @attrs.frozen
@@ -121,9 +169,21 @@ def _create_v1(conn: sa.Connection, tables: Tables) -> None:
     )
 
 
+def _create_v2(conn: sa.Connection, tables: Tables) -> None:
+    # Rows for engagements saved before this step are written by ``SqlStore.migrate``, which
+    # can read snapshots (this module cannot).
+    tables.metadata.create_all(
+        conn, tables=[tables.deadlines, tables.reminders, tables.reminder_ticks]
+    )
+
+
+#: The step that adds the deadline index; the store fills it for existing engagements.
+DEADLINES_STEP = 2
+
 #: The schema's history. To change the schema, append a step (never edit an applied one).
 MIGRATIONS: Sequence[Migration] = (
     Migration(1, "engagements, history, participants, outbox", _create_v1),
+    Migration(DEADLINES_STEP, "deadline index, reminder ledger", _create_v2),
 )
 
 

@@ -1,10 +1,12 @@
 """An SQL index of deadlines, so that finding what is due is an index range scan, not a Python loop.
 
-The ``deadlines`` table holds one row per (engagement, deadline key). ``sync`` replaces an
-engagement's rows and belongs inside the transaction that saves its snapshot; ``due_before``
-answers "what is open and due before this instant" from the ``(met, due_utc)`` index. Instants
-are stored as naive UTC timestamps, which sort and compare the same on SQLite and PostgreSQL.
-Needs the ``sql`` extra (SQLAlchemy 2).
+The ``deadlines`` table (made by ``define_table``; the SQL store declares it among its own
+tables) holds one row per (engagement, deadline key). ``sync`` replaces an engagement's rows and
+belongs inside the transaction that saves its snapshot; ``due_before`` answers "what is open and
+due before this instant" from the ``(met, due_utc)`` index. Every function takes the table, so
+the same code serves the store's prefixed, schema-bound table and a standalone one. Instants are
+stored as naive UTC timestamps, which sort and compare the same on SQLite and PostgreSQL. Needs
+the ``sql`` extra (SQLAlchemy 2).
 """
 
 from __future__ import annotations
@@ -24,16 +26,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DueDeadline",
+    "define_table",
     "due_before",
     "due_before_query",
-    "metadata",
     "query_plan",
     "rows",
     "sync",
-    "table",
 ]
-
-metadata = sa.MetaData()
 
 
 class UtcDateTime(sa.types.TypeDecorator[pendulum.DateTime]):
@@ -61,25 +60,29 @@ class UtcDateTime(sa.types.TypeDecorator[pendulum.DateTime]):
         return pendulum.instance(value.replace(tzinfo=dt.UTC))
 
 
-table = sa.Table(
-    "deadlines",
-    metadata,
-    sa.Column("engagement_id", sa.String(200), primary_key=True),
-    sa.Column("key", sa.String(200), primary_key=True),
-    sa.Column("what", sa.String(100), nullable=False),
-    sa.Column("condition", sa.String(20), nullable=False),
-    sa.Column("title", sa.String(300), nullable=False),
-    sa.Column("owed_by", sa.String(300), nullable=False),
-    sa.Column("visit_id", sa.String(200), nullable=True),
-    sa.Column("rule", sa.String(50), nullable=False),
-    sa.Column("severity", sa.String(10), nullable=False),
-    sa.Column("due_utc", UtcDateTime(), nullable=False),
-    sa.Column("due_zone", sa.String(64), nullable=False),
-    sa.Column("met", sa.Boolean(), nullable=False),
-    sa.Column("engagement_version", sa.Integer(), nullable=False),
-    # The key columns complete the order, so the limit stops the scan early (no sort step).
-    sa.Index("ix_deadlines_met_due", "met", "due_utc", "engagement_id", "key"),
-)
+def define_table(metadata: sa.MetaData, name: str = "deadlines") -> sa.Table:
+    """Declare the deadlines table ``name`` in ``metadata``, with its index ``ix_<name>_met_due``."""
+    # Text, not VARCHAR(n): the rows are written in every save, and a long title or visitor list
+    # must not make PostgreSQL refuse a valid save.
+    return sa.Table(
+        name,
+        metadata,
+        sa.Column("engagement_id", sa.Text(), primary_key=True),
+        sa.Column("key", sa.Text(), primary_key=True),
+        sa.Column("what", sa.Text(), nullable=False),
+        sa.Column("condition", sa.Text(), nullable=False),
+        sa.Column("title", sa.Text(), nullable=False),
+        sa.Column("owed_by", sa.Text(), nullable=False),
+        sa.Column("visit_id", sa.Text(), nullable=True),
+        sa.Column("rule", sa.Text(), nullable=False),
+        sa.Column("severity", sa.Text(), nullable=False),
+        sa.Column("due_utc", UtcDateTime(), nullable=False),
+        sa.Column("due_zone", sa.Text(), nullable=False),
+        sa.Column("met", sa.Boolean(), nullable=False),
+        sa.Column("engagement_version", sa.Integer(), nullable=False),
+        # The key columns complete the order, so the limit stops the scan early (no sort step).
+        sa.Index(f"ix_{name}_met_due", "met", "due_utc", "engagement_id", "key"),
+    )
 
 
 @attrs.frozen
@@ -126,7 +129,12 @@ def rows(state: EngagementState, deadlines: Iterable[Deadline]) -> list[dict[str
     ]
 
 
-def sync(connection: sa.Connection, state: EngagementState, deadlines: Iterable[Deadline]) -> int:
+def sync(
+    connection: sa.Connection,
+    table: sa.Table,
+    state: EngagementState,
+    deadlines: Iterable[Deadline],
+) -> int:
     """Replace the engagement's rows with ``deadlines``; run it in the snapshot's save transaction.
 
     Pass no deadlines for a closed or cancelled engagement to clear its rows. Returns the number
@@ -139,7 +147,7 @@ def sync(connection: sa.Connection, state: EngagementState, deadlines: Iterable[
     return len(new_rows)
 
 
-def due_before_query(instant: dt.datetime, limit: int) -> sa.Select[Any]:
+def due_before_query(table: sa.Table, instant: dt.datetime, limit: int) -> sa.Select[Any]:
     """The query ``due_before`` runs: open rows due before ``instant``, earliest first."""
     return (
         sa.select(table)
@@ -150,11 +158,11 @@ def due_before_query(instant: dt.datetime, limit: int) -> sa.Select[Any]:
 
 
 def due_before(
-    connection: sa.Connection, instant: dt.datetime, limit: int = 1000
+    connection: sa.Connection, table: sa.Table, instant: dt.datetime, limit: int = 1000
 ) -> tuple[DueDeadline, ...]:
     """Open deadlines due before ``instant``, earliest first, at most ``limit``; uses the index."""
     found = []
-    for row in connection.execute(due_before_query(instant, limit)).mappings():
+    for row in connection.execute(due_before_query(table, instant, limit)).mappings():
         found.append(
             DueDeadline(
                 engagement_id=row["engagement_id"],
@@ -174,7 +182,7 @@ def due_before(
 
 
 def query_plan(
-    connection: sa.Connection, instant: dt.datetime, limit: int = 1000
+    connection: sa.Connection, table: sa.Table, instant: dt.datetime, limit: int = 1000
 ) -> tuple[str, ...]:
     """How the database runs ``due_before`` (SQLite ``EXPLAIN QUERY PLAN``, else ``EXPLAIN``)."""
     prefix = "EXPLAIN QUERY PLAN " if connection.dialect.name == "sqlite" else "EXPLAIN "
@@ -186,7 +194,7 @@ def query_plan(
 
     sa.event.listen(connection, "before_cursor_execute", explain, retval=True)
     try:
-        lines = connection.execute(due_before_query(instant, limit)).cursor.fetchall()
+        lines = connection.execute(due_before_query(table, instant, limit)).cursor.fetchall()
     finally:
         sa.event.remove(connection, "before_cursor_execute", explain)
     return tuple(str(line[-1]) for line in lines)

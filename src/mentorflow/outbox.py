@@ -4,7 +4,8 @@ Each round claims the *first* undelivered event of every engagement that has one
 one engagement go out in order, one at a time), hands each to the handler, and records the
 outcome in the same transaction: delivered, or retried later with exponential backoff, or
 "dead" after ``max_attempts``. A dead event holds back the later events of its engagement until
-it is replayed (``SqlStore.replay``). A crash between the handler and the commit means the
+it is replayed (``SqlStore.replay``). Reminder events (sequence 0) form a second lane per
+engagement, ordered by commit, that neither waits for nor holds back the engagement's own. A crash between the handler and the commit means the
 event is delivered again: handlers must be idempotent, keyed on ``event.id``.
 
 On PostgreSQL the claim is ``SELECT … FOR UPDATE SKIP LOCKED``: several relays share the work
@@ -82,12 +83,22 @@ class Relay:
         self.batch_size = batch_size
         o = store.tables.outbox
         earlier = o.alias("earlier")
+        # Two lanes per engagement: its own events (sequence 1, 2, …) in sequence order, and
+        # reminders (sequence 0, see ``reminders``) in commit order. A reminder that keeps
+        # failing never holds back the engagement's own events, nor the other way round.
         blocked = (
             sa.select(earlier.c.position)
             .where(
                 earlier.c.engagement_id == o.c.engagement_id,
-                earlier.c.sequence < o.c.sequence,
                 earlier.c.status != OutboxStatus.DELIVERED,
+                sa.or_(
+                    sa.and_(earlier.c.sequence > 0, earlier.c.sequence < o.c.sequence),
+                    sa.and_(
+                        o.c.sequence == 0,
+                        earlier.c.sequence == 0,
+                        earlier.c.position < o.c.position,
+                    ),
+                ),
             )
             .exists()
         )

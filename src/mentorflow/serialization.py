@@ -32,6 +32,7 @@ from cattrs.errors import (
 )
 
 from mentorflow import events as ev
+from mentorflow import reminders
 from mentorflow.deliverables import CONTENT_TYPES, DeliverableContent
 from mentorflow.exceptions import InvalidDocument, Problem
 from mentorflow.requirements import REQUIREMENT_TYPES, Requirement
@@ -74,6 +75,8 @@ EVENT_TYPES: tuple[type[ev.Event], ...] = (
     ev.EngagementCancelled,
     ev.TriggerRefused,
     ev.MethodMigrated,
+    reminders.DeadlineApproaching,
+    reminders.DeadlineMissed,
 )
 AnyEvent = Union[EVENT_TYPES]  # type: ignore[valid-type]  # noqa: UP007 - built from a tuple
 

@@ -1,7 +1,8 @@
 """The SQL store on SQLAlchemy Core: SQLite by default (a file path is enough), PostgreSQL for many workers.
 
 One ``save`` is one transaction: a compare-and-set ``UPDATE`` of the snapshot on the version it
-was loaded at, the new history rows and the outbox rows. A stale save matches no row, raises
+was loaded at, the new history rows, the outbox rows and the engagement's rows in the deadline
+index (``deadline_index``), so "what is due" never disagrees with the snapshots. A stale save matches no row, raises
 ``ConcurrencyConflict`` and rolls back. On SQLite every write transaction starts with
 ``BEGIN IMMEDIATE`` (one writer at a time, others wait up to the busy timeout) and the database
 runs in WAL mode so readers do not block the writer.
@@ -10,7 +11,7 @@ runs in WAL mode so readers do not block the writer.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -19,9 +20,13 @@ import pendulum
 import sqlalchemy as sa
 from sqlalchemy import event as sa_event
 
-from mentorflow._sqlschema import READY_NOW, Tables, migrate_schema, utc_text
+from mentorflow import deadline_index
+from mentorflow._sqlschema import DEADLINES_STEP, READY_NOW, Tables, migrate_schema, utc_text
 from mentorflow.clock import Clock
+from mentorflow.compiled import CompiledMethod
+from mentorflow.deadline_index import DueDeadline
 from mentorflow.engine import Change
+from mentorflow.events import Event
 from mentorflow.exceptions import (
     ConcurrencyConflict,
     InvalidDocument,
@@ -29,6 +34,7 @@ from mentorflow.exceptions import (
     Problem,
     UnknownEngagement,
 )
+from mentorflow.schedule import Deadline, deadlines, is_live
 from mentorflow.serialization import Codec, default_codec
 from mentorflow.state import EngagementState, HistoryEntry
 from mentorflow.store import OutboxEntry, OutboxStatus, method_problems, next_deadline
@@ -149,9 +155,34 @@ class SqlStore:
         self.engine.dispose()
 
     def migrate(self) -> tuple[int, ...]:
-        """Create or upgrade the schema; returns the migration steps applied now."""
+        """Create or upgrade the schema; returns the migration steps applied now.
+
+        The step that adds the deadline index also fills it (and recomputes ``next_deadline``)
+        for every stored engagement, in the same transaction.
+        """
         with self.engine.begin() as conn:
-            return migrate_schema(conn, self.tables, self.clock.now())
+            applied = migrate_schema(conn, self.tables, self.clock.now())
+            if DEADLINES_STEP in applied:
+                self._reindex(conn)
+            return applied
+
+    def _reindex(self, conn: sa.Connection) -> None:
+        e = self.tables.engagements
+        for row in conn.execute(sa.select(e.c.id, e.c.snapshot)).all():
+            try:
+                state = self.codec.load_state(row.snapshot)
+            except InvalidDocument:
+                continue  # ``load`` refuses it too; the upgrade must not be held up by it
+            found = self._deadlines(state)
+            if found is None:
+                continue
+            deadline_index.sync(conn, self.tables.deadlines, state, found)
+            due = next_deadline(state, self._method_of(state), found)
+            conn.execute(
+                e.update()
+                .where(e.c.id == row.id)
+                .values(next_deadline=utc_text(due) if due is not None else None)
+            )
 
     @contextmanager
     def reading(self) -> Iterator[sa.Connection]:
@@ -165,7 +196,11 @@ class SqlStore:
     def load(self, engagement_id: str) -> EngagementState:
         """The current snapshot; raises UnknownEngagement, or InvalidDocument for a bad row."""
         with self.reading() as conn:
-            row = conn.execute(self._select_snapshot, {"id": engagement_id}).first()
+            return self.load_on(conn, engagement_id)
+
+    def load_on(self, conn: sa.Connection, engagement_id: str) -> EngagementState:
+        """``load``, read on ``conn``: inside a transaction the caller holds."""
+        row = conn.execute(self._select_snapshot, {"id": engagement_id}).first()
         if row is None:
             raise UnknownEngagement(engagement_id)
         state = self.codec.load_state(row.snapshot)
@@ -214,9 +249,9 @@ class SqlStore:
                     )
                 ],
             )
-        values = self._row(state)
+        found = self._deadlines(state)
+        values = self._row(state, found)
         history_rows = [self._history_row(state.id, entry) for entry in new_entries]
-        outbox_rows = [self._outbox_row(event) for event in change.events]
         t = self.tables
         with self.engine.begin() as conn:
             if expected_version == 0:
@@ -229,8 +264,9 @@ class SqlStore:
                     found = conn.execute(self._select_version, {"id": state.id}).scalar()
                     raise ConcurrencyConflict(state.id, expected_version, found)
             conn.execute(t.history.insert(), history_rows)
-            if outbox_rows:
-                conn.execute(t.outbox.insert(), outbox_rows)
+            self.enqueue(conn, change.events)
+            if found is not None:
+                deadline_index.sync(conn, t.deadlines, state, found)
 
     def _insert(self, conn: sa.Connection, state: EngagementState, values: dict[str, Any]) -> None:
         t = self.tables
@@ -253,10 +289,21 @@ class SqlStore:
         if people:
             conn.execute(t.participants.insert(), people)
 
-    def _row(self, state: EngagementState) -> dict[str, Any]:
+    def _method_of(self, state: EngagementState) -> CompiledMethod:
+        return self._methods.get(state.method_id, state.method_version)
+
+    def _deadlines(self, state: EngagementState) -> tuple[Deadline, ...] | None:
+        """The rows the deadline index should hold: none once closed or cancelled; ``None``
+        (leave the index alone) when the method is not registered here."""
+        if (state.method_id, state.method_version) not in self._methods:
+            return None
+        method = self._method_of(state)
+        return deadlines(method, state) if is_live(method, state) else ()
+
+    def _row(self, state: EngagementState, found: tuple[Deadline, ...] | None) -> dict[str, Any]:
         deadline = None
-        if (state.method_id, state.method_version) in self._methods:
-            due = next_deadline(state, self._methods.get(state.method_id, state.method_version))
+        if found is not None:
+            due = next_deadline(state, self._method_of(state), found)
             deadline = utc_text(due) if due is not None else None
         last = state.history[-1].at
         return {
@@ -280,7 +327,12 @@ class SqlStore:
             "entry": self.codec.dumps(entry),
         }
 
-    def _outbox_row(self, event: Any) -> dict[str, Any]:
+    def enqueue(self, conn: sa.Connection, events: Sequence[Event]) -> None:
+        """Add ``events`` to the outbox, in order, inside the transaction ``conn`` holds."""
+        if events:
+            conn.execute(self.tables.outbox.insert(), [self._outbox_row(e) for e in events])
+
+    def _outbox_row(self, event: Event) -> dict[str, Any]:
         return {
             "event_id": event.id,
             "engagement_id": event.engagement_id,
@@ -329,6 +381,20 @@ class SqlStore:
             )
         with self.reading() as conn:
             return tuple(conn.execute(query).scalars())
+
+    def due_before(self, instant: dt.datetime, limit: int = 1000) -> tuple[DueDeadline, ...]:
+        """Unmet deadlines of live engagements due before ``instant``, earliest first.
+
+        Read from the deadline index (an index range scan, see ``due_query_plan``), never by
+        loading snapshots.
+        """
+        with self.reading() as conn:
+            return deadline_index.due_before(conn, self.tables.deadlines, instant, limit)
+
+    def due_query_plan(self, instant: dt.datetime, limit: int = 1000) -> tuple[str, ...]:
+        """How the database runs ``due_before`` (SQLite ``EXPLAIN QUERY PLAN``, else ``EXPLAIN``)."""
+        with self.reading() as conn:
+            return deadline_index.query_plan(conn, self.tables.deadlines, instant, limit)
 
     # -- outbox --------------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ reloads and retries an action a bounded number of times.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol, TypeVar
 
 import attrs
@@ -24,7 +24,8 @@ from mentorflow.events import Event, EventBus
 from mentorflow.exceptions import ConcurrencyConflict, InvalidInput, Problem
 from mentorflow.methods import Method
 from mentorflow.model import Organisation, Participant, Theme, Visit
-from mentorflow.state import PAUSED_PREFIX, EngagementState, HistoryEntry
+from mentorflow.schedule import Deadline, deadlines, is_live
+from mentorflow.state import EngagementState, HistoryEntry
 from mentorflow.versions import MethodRegistry, migrate
 
 __all__ = [
@@ -117,19 +118,17 @@ def method_problems(state: EngagementState, method: CompiledMethod) -> list[Prob
     return problems
 
 
-def next_deadline(state: EngagementState, method: CompiledMethod) -> pendulum.DateTime | None:
-    """The earliest due date of a deliverable still owed for the visit at hand, if any."""
-    if state.phase.startswith(PAUSED_PREFIX) or state.phase not in method.active_phases:
+def next_deadline(
+    state: EngagementState, method: CompiledMethod, found: Iterable[Deadline] | None = None
+) -> pendulum.DateTime | None:
+    """The earliest unmet deadline of a live engagement (``schedule.deadlines``), if any.
+
+    Pass ``found`` when the deadlines are already at hand, so they are not read twice.
+    """
+    if not is_live(method, state):
         return None
-    visit_id = state.visit.id if state.visit is not None else None
-    dues = []
-    for spec in method.method.deliverables:
-        if spec.due is None or state.deliverable(spec.kind, visit_id if spec.per_visit else None):
-            continue
-        due = spec.due.resolve(state)
-        if due is not None:
-            dues.append(due)
-    return min(dues, default=None)
+    ordered = deadlines(method, state) if found is None else found
+    return min((d.due for d in ordered if not d.met), default=None)
 
 
 class StoredEngagement(Engagement):

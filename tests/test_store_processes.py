@@ -61,6 +61,20 @@ def _kill_after(process: multiprocessing.process.BaseProcess, seconds: float) ->
     process.join()
 
 
+def _kill_once_saving(
+    writer: multiprocessing.process.BaseProcess, store: SqlStore, seconds: float
+) -> None:
+    # A spawned process needs a while to import on a loaded machine: wait until it has saved
+    # at least once, then kill it mid-stream, so every round really interrupts a writer.
+    before = store.load("rock-mentoring-bologna").version
+    deadline = time.monotonic() + 120
+    while store.load("rock-mentoring-bologna").version == before and writer.is_alive():
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    _kill_after(writer, seconds)
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_killed_writers_and_relays_lose_nothing(backend: str, tmp_path: Path) -> None:
     """SIGKILL during fire/commit and during delivery: every event applied once; all tables agree."""
@@ -75,7 +89,7 @@ def test_killed_writers_and_relays_lose_nothing(backend: str, tmp_path: Path) ->
             relay = SPAWN.Process(target=relaying_forever, args=(target, schema, effects))
             writer.start()
             relay.start()
-            _kill_after(writer, rng.uniform(1.5, 3.0))
+            _kill_once_saving(writer, store, rng.uniform(0.0, 1.0))
             _kill_after(relay, rng.uniform(0.0, 0.5))
         # A last, clean relay drains what the killed ones left.
         while Relay(store, effects_handler(effects)).run_once().handled:

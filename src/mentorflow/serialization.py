@@ -23,6 +23,7 @@ from typing import Any, TypeVar, Union
 
 import attrs
 import cattrs
+import cattrs.gen
 import pendulum
 from cattrs.errors import (
     AttributeValidationNote,
@@ -342,7 +343,43 @@ def make_converter(*, detailed_validation: bool = True) -> cattrs.Converter:
     _tagged_union(converter, DeliverableContent, "kind", CONTENT_TYPES)
     _tagged_union(converter, Requirement, "type", REQUIREMENT_TYPES)
     _tagged_union(converter, AnyEvent, "type", {cls.__name__: cls for cls in EVENT_TYPES})
+    _remember_history_entries(converter)
     return converter
+
+
+class _IdentityMemo:
+    """Values computed from immutable objects, kept by identity for the last ``size`` objects."""
+
+    __slots__ = ("_items", "_size")
+
+    def __init__(self, size: int) -> None:
+        self._items: dict[int, tuple[object, dict[str, Any]]] = {}
+        self._size = size
+
+    def get(self, obj: object) -> dict[str, Any] | None:
+        hit = self._items.get(id(obj))
+        return hit[1] if hit is not None and hit[0] is obj else None
+
+    def put(self, obj: object, value: dict[str, Any]) -> dict[str, Any]:
+        if len(self._items) >= self._size:
+            self._items.pop(next(iter(self._items)))
+        self._items[id(obj)] = (obj, value)  # the object is kept, so its id is not reused
+        return value
+
+
+def _remember_history_entries(converter: cattrs.Converter) -> None:
+    # A snapshot carries its whole history and is written on every save; entries never change,
+    # so each is unstructured once and the dict reused (copied, so callers may not alter it).
+    plain = cattrs.gen.make_dict_unstructure_fn(HistoryEntry, converter)
+    memo = _IdentityMemo(16_384)
+
+    def dump_entry(entry: HistoryEntry) -> dict[str, Any]:
+        hit = memo.get(entry)
+        if hit is None:
+            hit = memo.put(entry, plain(entry))
+        return dict(hit)
+
+    converter.register_unstructure_hook(HistoryEntry, dump_entry)
 
 
 # -- problems --------------------------------------------------------------------------------

@@ -35,8 +35,8 @@ from mentorflow.exceptions import (
     UnknownEngagement,
 )
 from mentorflow.schedule import Deadline, deadlines, is_live
-from mentorflow.serialization import Codec, default_codec
-from mentorflow.state import EngagementState, HistoryEntry
+from mentorflow.serialization import Codec, default_codec, snapshot_problems
+from mentorflow.state import EngagementState, HistoryEntry, evolve_state
 from mentorflow.store import OutboxEntry, OutboxStatus, method_problems, next_deadline
 from mentorflow.versions import MethodRegistry
 
@@ -168,9 +168,9 @@ class SqlStore:
 
     def _reindex(self, conn: sa.Connection) -> None:
         e = self.tables.engagements
-        for row in conn.execute(sa.select(e.c.id, e.c.snapshot)).all():
+        for row in conn.execute(sa.select(e.c.id)).all():
             try:
-                state = self.codec.load_state(row.snapshot)
+                state = self.load_on(conn, row.id)
             except InvalidDocument:
                 continue  # ``load`` refuses it too; the upgrade must not be held up by it
             found = self._deadlines(state)
@@ -204,7 +204,12 @@ class SqlStore:
         if row is None:
             raise UnknownEngagement(engagement_id)
         state = self.codec.load_state(row.snapshot)
-        problems = []
+        if not state.history and row.version:
+            # The row's snapshot leaves the history out: it lives, append-only, in its own table.
+            state = evolve_state(state, history=self._history_on(conn, engagement_id))
+            problems = snapshot_problems(state)
+        else:
+            problems = []
         if state.id != engagement_id:
             problems.append(
                 Problem("$.id", f"snapshot of {state.id!r} stored under {engagement_id!r}")
@@ -231,8 +236,18 @@ class SqlStore:
             raise InvalidDocument("EngagementState", problems)
         return state
 
-    def save(self, change: Change, *, expected_version: int) -> None:
-        """Snapshot, history rows and outbox rows in one transaction, if still at ``expected_version``."""
+    def save(
+        self,
+        change: Change,
+        *,
+        expected_version: int,
+        previous: EngagementState | None = None,
+    ) -> None:
+        """Snapshot, history rows and outbox rows in one transaction, if still at ``expected_version``.
+
+        ``previous`` (the snapshot the change was computed from) lets the save skip rewriting the
+        deadline index when the action left every deadline as it was, as most actions do.
+        """
         state = change.state
         new_entries = state.history[expected_version:]
         if (
@@ -265,7 +280,7 @@ class SqlStore:
                     raise ConcurrencyConflict(state.id, expected_version, found)
             conn.execute(t.history.insert(), history_rows)
             self.enqueue(conn, change.events)
-            if found is not None:
+            if found is not None and (previous is None or self._deadlines(previous) != found):
                 deadline_index.sync(conn, t.deadlines, state, found)
 
     def _insert(self, conn: sa.Connection, state: EngagementState, values: dict[str, Any]) -> None:
@@ -310,7 +325,9 @@ class SqlStore:
             "version": state.version,
             "phase": state.phase,
             "method_version": state.method_version,
-            "snapshot": self.codec.dumps(state),
+            # The history is written row by row to its own table, so a save stays the same size
+            # however long the engagement runs; load() puts the two back together.
+            "snapshot": self.codec.dumps(evolve_state(state, history=())),
             "next_deadline": deadline,
             "updated_at": utc_text(last),
         }
@@ -348,12 +365,15 @@ class SqlStore:
 
     def history(self, engagement_id: str) -> tuple[HistoryEntry, ...]:
         """The append-only history rows of one engagement, oldest first."""
+        with self.reading() as conn:
+            return self._history_on(conn, engagement_id)
+
+    def _history_on(self, conn: sa.Connection, engagement_id: str) -> tuple[HistoryEntry, ...]:
         h = self.tables.history
         query = (
             sa.select(h.c.entry).where(h.c.engagement_id == engagement_id).order_by(h.c.sequence)
         )
-        with self.reading() as conn:
-            rows = conn.execute(query).scalars().all()
+        rows = conn.execute(query).scalars().all()
         return tuple(self.codec.load(row, HistoryEntry) for row in rows)
 
     def ids(

@@ -77,11 +77,18 @@ class Store(Protocol):
         """The current snapshot; raises UnknownEngagement or InvalidDocument."""
         ...
 
-    def save(self, change: engine.Change, *, expected_version: int) -> None:
+    def save(
+        self,
+        change: engine.Change,
+        *,
+        expected_version: int,
+        previous: EngagementState | None = None,
+    ) -> None:
         """Write the new snapshot, its history entries and its events together, or nothing.
 
         ``expected_version`` is the version the change was computed from (0 to create); raises
-        ConcurrencyConflict when the stored engagement is not at that version.
+        ConcurrencyConflict when the stored engagement is not at that version. ``previous``, the
+        snapshot the change was computed from, is a hint a store may use to write less.
         """
         ...
 
@@ -236,7 +243,7 @@ class StoredEngagement(Engagement):
         return outcome
 
     def _accept(self, change: engine.Change) -> Outcome:
-        self._store.save(change, expected_version=self._state.version)
+        self._store.save(change, expected_version=self._state.version, previous=self._state)
         return super()._accept(change)
 
 

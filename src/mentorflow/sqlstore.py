@@ -206,7 +206,10 @@ class SqlStore:
         state = self.codec.load_state(row.snapshot)
         if not state.history and row.version:
             # The row's snapshot leaves the history out: it lives, append-only, in its own table.
-            state = evolve_state(state, history=self._history_on(conn, engagement_id))
+            # Rows up to the row's version only: under READ COMMITTED another worker may append
+            # between the two reads, and the appended rows belong to a later snapshot.
+            history = self._history_on(conn, engagement_id, up_to=row.version)
+            state = evolve_state(state, history=history)
             problems = snapshot_problems(state)
         else:
             problems = []
@@ -368,11 +371,15 @@ class SqlStore:
         with self.reading() as conn:
             return self._history_on(conn, engagement_id)
 
-    def _history_on(self, conn: sa.Connection, engagement_id: str) -> tuple[HistoryEntry, ...]:
+    def _history_on(
+        self, conn: sa.Connection, engagement_id: str, *, up_to: int | None = None
+    ) -> tuple[HistoryEntry, ...]:
         h = self.tables.history
         query = (
             sa.select(h.c.entry).where(h.c.engagement_id == engagement_id).order_by(h.c.sequence)
         )
+        if up_to is not None:
+            query = query.where(h.c.sequence <= up_to)
         rows = conn.execute(query).scalars().all()
         return tuple(self.codec.load(row, HistoryEntry) for row in rows)
 

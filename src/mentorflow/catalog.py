@@ -88,6 +88,55 @@ VISIT_BASICS: tuple[Requirement, ...] = (
     INFORMAL,
 )
 
+
+def _confirm(requirements: tuple[Requirement, ...], title: str) -> TriggerSpec:
+    """The facilitator confirms the team: match-making to preparation."""
+    return TriggerSpec(
+        "confirm_match",
+        ("matchmaking",),
+        "preparation",
+        FACILITATOR,
+        requirements,
+        Effect.MATCH,
+        title=title,
+    )
+
+
+def _start_visit(requirements: tuple[Requirement, ...], title: str) -> TriggerSpec:
+    """The facilitator or the host opens the visit at hand."""
+    return TriggerSpec(
+        "start_visit",
+        ("preparation",),
+        "visit",
+        FACILITATOR_OR_HOST,
+        requirements,
+        Effect.START_VISIT,
+        title=title,
+    )
+
+
+def _finish_visit(
+    name: str, dest: str, title: str, requirements: tuple[Requirement, ...] = ()
+) -> TriggerSpec:
+    """The facilitator or the host ends the visit at hand."""
+    return TriggerSpec(
+        name, ("visit",), dest, FACILITATOR_OR_HOST, requirements, Effect.FINISH_VISIT, title=title
+    )
+
+
+def _close(source: str, requirements: tuple[Requirement, ...]) -> TriggerSpec:
+    """The facilitator closes the engagement once the follow-up is done."""
+    return TriggerSpec(
+        "close",
+        (source,),
+        "closed",
+        FACILITATOR,
+        requirements,
+        Effect.CLOSE,
+        title="Close the engagement",
+    )
+
+
 AGENDA = DeliverableSpec(
     "agenda",
     "draft agenda",
@@ -154,20 +203,10 @@ def rock_mentoring() -> Method:
             DeliverableSpec("follow_up_review", "follow-up review of actions", Party.FACILITATOR),
         ),
         triggers=(
-            TriggerSpec(
-                "confirm_match",
-                ("matchmaking",),
-                "preparation",
-                FACILITATOR,
-                (TeamComposition(), ThemesDefined("R-MATCH-1"), MaxThemes()),
-                Effect.MATCH,
-                title="Confirm the match",
+            _confirm(
+                (TeamComposition(), ThemesDefined("R-MATCH-1"), MaxThemes()), "Confirm the match"
             ),
-            TriggerSpec(
-                "start_visit",
-                ("preparation",),
-                "visit",
-                FACILITATOR_OR_HOST,
+            _start_visit(
                 (
                     Delivered("needs_assessment", "R-PREP-1"),
                     Approved("mentors_paper", "R-PREP-2", due=BEFORE_VISIT),
@@ -184,17 +223,9 @@ def rock_mentoring() -> Method:
                     MaxThemes(),
                     *VISIT_BASICS,
                 ),
-                Effect.START_VISIT,
-                title="Start the mentoring visit",
+                "Start the mentoring visit",
             ),
-            TriggerSpec(
-                "finish_visit",
-                ("visit",),
-                "follow_up.reporting",
-                FACILITATOR_OR_HOST,
-                effect=Effect.FINISH_VISIT,
-                title="Finish the visit",
-            ),
+            _finish_visit("finish_visit", "follow_up.reporting", "Finish the visit"),
             TriggerSpec(
                 "start_review",
                 ("follow_up.reporting",),
@@ -212,14 +243,8 @@ def rock_mentoring() -> Method:
                 ),
                 title="Hold the follow-up review",
             ),
-            TriggerSpec(
-                "close",
-                ("follow_up.review",),
-                "closed",
-                FACILITATOR,
-                (Delivered("follow_up_review", "R-FOLLOW-8"), ActionsReviewed()),
-                Effect.CLOSE,
-                title="Close the engagement",
+            _close(
+                "follow_up.review", (Delivered("follow_up_review", "R-FOLLOW-8"), ActionsReviewed())
             ),
         ),
     )
@@ -262,20 +287,11 @@ def rock_work_shadowing() -> Method:
             ARTICLE,
         ),
         triggers=(
-            TriggerSpec(
-                "confirm_match",
-                ("matchmaking",),
-                "preparation",
-                FACILITATOR,
+            _confirm(
                 (ThemesDefined("R-MATCH-6"), TeamComposition("R-MATCH-5", "R-MATCH-5")),
-                Effect.MATCH,
-                title="Confirm the host and visitors",
+                "Confirm the host and visitors",
             ),
-            TriggerSpec(
-                "start_visit",
-                ("preparation",),
-                "visit",
-                FACILITATOR_OR_HOST,
+            _start_visit(
                 (
                     Delivered("learning_objectives", "R-PREP-3", due=lead),
                     LeadTime("learning_objectives", lead, "R-PREP-3"),
@@ -286,30 +302,17 @@ def rock_work_shadowing() -> Method:
                     AgendaIncludes((SessionKind.OPENING_INTRODUCTION,), "R-VISIT-7"),
                     *VISIT_BASICS,
                 ),
-                Effect.START_VISIT,
-                title="Start the work-shadowing visit",
+                "Start the work-shadowing visit",
             ),
-            TriggerSpec(
-                "finish_visit",
-                ("visit",),
+            _finish_visit("finish_visit", "follow_up", "Finish the visit"),
+            _close(
                 "follow_up",
-                FACILITATOR_OR_HOST,
-                effect=Effect.FINISH_VISIT,
-                title="Finish the visit",
-            ),
-            TriggerSpec(
-                "close",
-                ("follow_up",),
-                "closed",
-                FACILITATOR,
                 (
                     Delivered("visitor_summary", "R-FOLLOW-6"),
                     Delivered("host_reflection", "R-FOLLOW-7", SOFT),
                     Delivered("visitors_report", "R-COMM-4", SOFT),
                     Delivered("article", "R-COMM-1"),
                 ),
-                Effect.CLOSE,
-                title="Close the engagement",
             ),
         ),
     )
@@ -336,50 +339,20 @@ def eurocities_mentoring() -> Method:
             ARTICLE,
         ),
         triggers=(
-            TriggerSpec(
-                "confirm_match",
-                ("matchmaking",),
-                "preparation",
-                FACILITATOR,
-                (TeamComposition(), ThemesDefined("R-MATCH-1")),
-                Effect.MATCH,
-                title="Confirm the match",
-            ),
-            TriggerSpec(
-                "start_visit",
-                ("preparation",),
-                "visit",
-                FACILITATOR_OR_HOST,
-                VISIT_BASICS,
-                Effect.START_VISIT,
-                title="Start the next visit",
-            ),
-            TriggerSpec(
+            _confirm((TeamComposition(), ThemesDefined("R-MATCH-1")), "Confirm the match"),
+            _start_visit(VISIT_BASICS, "Start the next visit"),
+            _finish_visit(
                 "finish_visit",
-                ("visit",),
                 "preparation",
-                FACILITATOR_OR_HOST,
+                "Finish this visit and prepare the next",
                 (NextVisitPlanned(),),
-                Effect.FINISH_VISIT,
-                title="Finish this visit and prepare the next",
             ),
-            TriggerSpec(
-                "finish_programme",
-                ("visit",),
+            _finish_visit(
+                "finish_programme", "follow_up", "Finish the last visit", (NoVisitsLeft(),)
+            ),
+            _close(
                 "follow_up",
-                FACILITATOR_OR_HOST,
-                (NoVisitsLeft(),),
-                Effect.FINISH_VISIT,
-                title="Finish the last visit",
-            ),
-            TriggerSpec(
-                "close",
-                ("follow_up",),
-                "closed",
-                FACILITATOR,
                 (Approved("visit_report", "R-FOLLOW-1"), Delivered("roadmap", "R-FOLLOW-3")),
-                Effect.CLOSE,
-                title="Close the engagement",
             ),
         ),
     )
@@ -451,40 +424,12 @@ def study_visit() -> Method:
             ARTICLE,
         ),
         triggers=(
-            TriggerSpec(
-                "confirm_match",
-                ("matchmaking",),
-                "preparation",
-                FACILITATOR,
-                (TeamComposition(), ThemesDefined("R-MATCH-1")),
-                Effect.MATCH,
-                title="Confirm the visit",
-            ),
-            TriggerSpec(
-                "start_visit",
-                ("preparation",),
-                "visit",
-                FACILITATOR_OR_HOST,
-                VISIT_BASICS,
-                Effect.START_VISIT,
-                title="Start the study visit",
-            ),
-            TriggerSpec(
-                "finish_visit",
-                ("visit",),
+            _confirm((TeamComposition(), ThemesDefined("R-MATCH-1")), "Confirm the visit"),
+            _start_visit(VISIT_BASICS, "Start the study visit"),
+            _finish_visit("finish_visit", "follow_up", "Finish the visit"),
+            _close(
                 "follow_up",
-                FACILITATOR_OR_HOST,
-                effect=Effect.FINISH_VISIT,
-                title="Finish the visit",
-            ),
-            TriggerSpec(
-                "close",
-                ("follow_up",),
-                "closed",
-                FACILITATOR,
                 (Delivered("visitors_report", "R-COMM-4"), Delivered("article", "R-COMM-1", SOFT)),
-                Effect.CLOSE,
-                title="Close the engagement",
             ),
         ),
     )

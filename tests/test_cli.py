@@ -54,6 +54,17 @@ def test_demo_json_gives_final_phases(tmp_path: Path) -> None:
     assert set(finals.values()) == {"closed"}
 
 
+def test_demo_keeps_the_programme_in_the_sqlite_file_it_is_given(tmp_path: Path) -> None:
+    """`demo --db FILE` leaves the six engagements in FILE, where `status` finds them closed."""
+    database = tmp_path / "rock.sqlite3"
+    assert run_cli("demo", "--db", str(database), "--json", cwd=tmp_path).returncode == 0
+    result = run_cli("status", str(database), "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["engagements"] == 6
+    assert sum(row["count"] for row in report["by_phase"] if row["phase"] == "closed") == 6
+
+
 def test_console_script_is_installed(tmp_path: Path) -> None:
     """The `mentorflow` console script runs the same app as `python -m mentorflow.cli`."""
     script = Path(sys.executable).parent / "mentorflow"

@@ -82,17 +82,20 @@ def _problems_json(problems: Sequence[Problem]) -> list[dict[str, str]]:
 
 
 @app.command()
-def demo(as_json: JsonFlag = False) -> None:
-    """Walk the ROCK 2017-18 programme through every phase, in memory."""
+def demo(
+    as_json: JsonFlag = False,
+    db: Annotated[
+        Path | None,
+        typer.Option("--db", help="SQLite file to keep the engagements in (default: a temp file)."),
+    ] = None,
+) -> None:
+    """Walk the ROCK 2017-18 programme through every phase on SQLite, restarting half-way."""
     from mentorflow import demo as walk  # the demo loads only when asked for
 
+    finals = walk.run(io.StringIO() if as_json else sys.stdout, database=db)
     if as_json:
-        finals = walk.run(io.StringIO())
         _emit_json(finals)
-        code = 0 if all(phase == "closed" for phase in finals.values()) else EXIT_NO
-    else:
-        code = walk.main([])
-    raise typer.Exit(code)
+    raise typer.Exit(0 if all(phase == "closed" for phase in finals.values()) else EXIT_NO)
 
 
 @app.command()

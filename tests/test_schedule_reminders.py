@@ -99,6 +99,20 @@ def test_met_deadlines_get_no_reminders() -> None:
     assert not [e for e in events if e.what == "travel_guide"]
 
 
+def test_a_paused_engagement_is_not_reminded_until_it_resumes() -> None:
+    """R-PREP-4: reminders wait while on hold, then the missed ones come out once, after resume."""
+    method, turin = started(WS_TURIN)
+    paused = engine.fire(
+        method, turin, "pause", actor=FACILITATOR, at=CREATED.add(days=1), reason="elections"
+    ).state
+    late = pendulum.datetime(2017, 12, 1, tz="UTC")
+    assert tick(paused, late, ReminderLedger()).events == ()
+    resumed = engine.fire(method, paused, "resume", actor=FACILITATOR, at=late).state
+    first = tick(resumed, late, ReminderLedger())
+    assert [e for e in first.events if isinstance(e, DeadlineMissed) and e.what == "travel_guide"]
+    assert tick(resumed, late, first.ledger).events == ()
+
+
 def test_closed_and_tentative_engagements_stay_silent() -> None:
     """R-PROG-7: a TBC visit gives no reminders; a cancelled engagement gives none either."""
     method, skopje = started(4)

@@ -219,8 +219,8 @@ def tick(
     settled: list[str] = []
     for state in snapshots:
         method = methods(state)
-        if not is_live(method, state):
-            continue
+        if not is_live(method, state) or state.is_paused:
+            continue  # on hold: nothing nags; missed ones come out once it resumes
         for deadline in deadlines(method, state):
             if deadline.severity not in policy.severities:
                 continue

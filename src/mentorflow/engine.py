@@ -156,27 +156,30 @@ class _Recorder:
         warnings: tuple[Finding, ...] = (),
         **changes: object,
     ) -> Change:
+        # Positional arguments and list displays: one of these runs per accepted action.
         state = self.state
+        events = self.events
+        phase = to_phase or state.phase
         entry = HistoryEntry(
-            sequence=state.version + 1,
-            at=self.at,
-            actor=self.actor,
-            action=action,
-            subject=subject,
-            from_phase=state.phase,
-            to_phase=to_phase or state.phase,
-            reason=reason,
-            acknowledged=acknowledged,
-            event_ids=tuple(e.id for e in self.events),
+            state.version + 1,
+            self.at,
+            self.actor,
+            action,
+            subject,
+            state.phase,
+            phase,
+            reason,
+            acknowledged,
+            tuple([e.id for e in events]),
         )
         new_state = evolve_state(
             state,
-            phase=to_phase or state.phase,
+            phase=phase,
             history=(*state.history, entry),
-            event_count=state.event_count + len(self.events),
+            event_count=state.event_count + len(events),
             **changes,
         )
-        return Change(new_state, tuple(self.events), warnings)
+        return Change(new_state, tuple(events), warnings)
 
 
 # -- creation ---------------------------------------------------------------------------------
@@ -293,13 +296,38 @@ def _evaluate(
     at: pendulum.DateTime,
     reason: str | None,
     related: Mapping[str, str] | None,
-    *,
-    with_overdue: bool = True,
 ) -> Verdict:
-    # Overdue items inform a person reading the verdict; an accepted fire skips them (hot path).
+    dest, unmet, warnings = _findings(method, state, spec, actor, at, reason, related)
+    return _verdict(method, state, spec, at, dest, unmet, warnings)
+
+
+def _verdict(
+    method: CompiledMethod,
+    state: EngagementState,
+    spec: TriggerSpec,
+    at: pendulum.DateTime,
+    dest: str | None,
+    unmet: list[Finding],
+    warnings: list[Finding],
+) -> Verdict:
+    overdue = overdue_findings(method, state, at)
+    return Verdict(spec.name, state.id, state.phase, dest, tuple(unmet), tuple(warnings), overdue)
+
+
+def _findings(
+    method: CompiledMethod,
+    state: EngagementState,
+    spec: TriggerSpec,
+    actor: str,
+    at: pendulum.DateTime,
+    reason: str | None,
+    related: Mapping[str, str] | None,
+) -> tuple[str | None, list[Finding], list[Finding]]:
+    """Where the trigger leads, its unmet hard findings and its warnings (no Verdict built)."""
     participant = _actor(state, actor)
     ctx = Context(state, method.method, at, related or _NO_RELATED)
     dest = method.table.dest(spec.name, state.phase)
+    visit = ctx.visit
     unmet: list[Finding] = []
     warnings: list[Finding] = []
     if dest is None:
@@ -309,8 +337,10 @@ def _evaluate(
                 f"{spec.name} applies in {', '.join(spec.sources)}, not in {state.phase}",
             )
         )
-    visit = state.visit
-    if not any(belongs_to(participant, p, visit) for p in spec.parties):
+    for party in spec.parties:
+        if belongs_to(participant, party, visit):
+            break
+    else:
         unmet.append(
             Finding(
                 ROLE_RULE,
@@ -325,8 +355,7 @@ def _evaluate(
     for requirement in spec.requirements:
         for finding in requirement.evaluate(ctx):
             (unmet if finding.severity is Severity.HARD else warnings).append(finding)
-    overdue = overdue_findings(method, state, at) if with_overdue or unmet else ()
-    return Verdict(spec.name, state.id, state.phase, dest, tuple(unmet), tuple(warnings), overdue)
+    return dest, unmet, warnings
 
 
 def fire(
@@ -347,10 +376,11 @@ def fire(
     """
     spec = method.trigger(trigger)
     instant = as_instant(at)
-    verdict = _evaluate(method, state, spec, actor, instant, reason, related, with_overdue=False)
-    acknowledged = _acknowledgements(verdict, acknowledge)
-    if not verdict.allowed:
-        raise TransitionRefused(verdict)
+    # An accepted fire needs no Verdict object (nor the overdue list): only a refusal shows one.
+    dest, unmet, warnings = _findings(method, state, spec, actor, instant, reason, related)
+    acknowledged = _acknowledgements(unmet, warnings, acknowledge) if acknowledge else ()
+    if unmet:
+        raise TransitionRefused(_verdict(method, state, spec, instant, dest, unmet, warnings))
     _not_before_last(state, instant)
     new_phase = method.table.move(spec.name, state.phase)
     recorder = _Recorder(state, instant, actor)
@@ -362,20 +392,19 @@ def fire(
         to_phase=new_phase,
         reason=reason,
         acknowledged=acknowledged,
-        warnings=verdict.warnings,
+        warnings=tuple(warnings),
         **changes,
     )
 
 
 def _acknowledgements(
-    verdict: Verdict, acknowledge: Mapping[str, str] | None
+    unmet: list[Finding], warnings: list[Finding], acknowledge: Mapping[str, str]
 ) -> tuple[Acknowledgement, ...]:
-    if not acknowledge:
-        return ()
+    hard = {f.rule for f in unmet}
     problems = [
         Problem(f"$.acknowledge[{rule!r}]", "a hard requirement cannot be acknowledged away")
         for rule in acknowledge
-        if rule in verdict.rules
+        if rule in hard
     ]
     problems += [
         Problem(f"$.acknowledge[{rule!r}]", "needs a reason")
@@ -384,7 +413,7 @@ def _acknowledgements(
     ]
     if problems:
         raise InvalidInput("acknowledgement", problems)
-    warned = {w.rule for w in verdict.warnings}
+    warned = {w.rule for w in warnings}
     return tuple(Acknowledgement(rule, why) for rule, why in acknowledge.items() if rule in warned)
 
 

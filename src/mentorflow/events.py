@@ -235,6 +235,8 @@ class EventBus:
 
     def publish(self, events: Iterable[Event]) -> tuple[HandlerFailure, ...]:
         """Deliver events in order; every handler runs even when another raises."""
+        if not self._handlers:
+            return ()  # nobody listens: the common case for a store-backed engagement
         failures: list[HandlerFailure] = []
         for event in events:
             for handler in self.handlers_for(event):

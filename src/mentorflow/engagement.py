@@ -6,7 +6,6 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 
 import attrs
-import pendulum
 
 from mentorflow import engine
 from mentorflow.clock import Clock
@@ -83,7 +82,7 @@ class Engagement:
         clock: Clock | None = None,
     ) -> Engagement:
         """Create an engagement in the method's initial phase and publish its creation event."""
-        when = _resolve_time(at, clock)
+        when = engine.resolve_time(at, clock)
         change = engine.start(
             method,
             id=id,
@@ -274,7 +273,7 @@ class Engagement:
     # -- internals ------------------------------------------------------------------------
 
     def _time(self, at: dt.datetime | None) -> dt.datetime:
-        return _resolve_time(at, self._clock)
+        return engine.resolve_time(at, self._clock)
 
     def _accept(self, change: engine.Change) -> Outcome:
         self._state = change.state  # one assignment: the action is applied whole or not at all
@@ -296,13 +295,3 @@ class Engagement:
             reasons=refusal.verdict.unmet,
         )
         self._bus.publish((event,))
-
-
-def _resolve_time(at: dt.datetime | None, clock: Clock | None) -> pendulum.DateTime:
-    if at is not None:
-        return engine.as_instant(at)
-    if clock is not None:
-        return engine.as_instant(clock.now())
-    raise InvalidInput(
-        "time", [Problem("$.at", "pass the time of the action, or give the engagement a clock")]
-    )

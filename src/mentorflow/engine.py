@@ -14,6 +14,7 @@ from typing import Any
 import attrs
 import pendulum
 
+from mentorflow.clock import Clock
 from mentorflow.compiled import CompiledMethod
 from mentorflow.deliverables import DeliverableContent, content_problems
 from mentorflow.events import (
@@ -100,6 +101,17 @@ def as_instant(at: dt.datetime, field: str = "at") -> pendulum.DateTime:
     if at.tzinfo is None or at.utcoffset() is None:
         raise InvalidInput("time", [Problem(f"$.{field}", "must carry a time zone")])
     return at if isinstance(at, pendulum.DateTime) else pendulum.instance(at)
+
+
+def resolve_time(at: dt.datetime | None, clock: Clock | None) -> pendulum.DateTime:
+    """The time of an action: ``at`` if given, else the injected clock's; never the wall clock."""
+    if at is not None:
+        return as_instant(at)
+    if clock is not None:
+        return as_instant(clock.now())
+    raise InvalidInput(
+        "time", [Problem("$.at", "pass the time of the action, or give the engagement a clock")]
+    )
 
 
 def _actor(state: EngagementState, actor: str) -> Participant:

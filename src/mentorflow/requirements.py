@@ -11,7 +11,7 @@ import attrs
 import pendulum
 
 from mentorflow.deliverables import FollowUpReview, LearningObjectives, LocalRoadmap
-from mentorflow.model import Agenda, Party, Role, SessionKind, Visit, VisitMode, belongs_to
+from mentorflow.model import Agenda, Party, Role, SessionKind, Visit, VisitMode
 from mentorflow.state import DeliverableRecord, DeliverableStatus, EngagementState
 from mentorflow.verdicts import Finding, Severity
 
@@ -656,9 +656,3 @@ Requirement: TypeAlias = (
 )
 
 REQUIREMENT_TYPES: dict[str, type[Requirement]] = {cls.type: cls for cls in Requirement.__args__}
-
-
-def party_may(state: EngagementState, participant_id: str, party: Party) -> bool:
-    """Whether the participant acts for ``party`` in the visit at hand."""
-    participant = state.participant(participant_id)
-    return participant is not None and belongs_to(participant, party, state.visit)

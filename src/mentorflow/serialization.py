@@ -543,8 +543,3 @@ def snapshot_problems(state: EngagementState) -> list[Problem]:
 def default_codec() -> Codec:
     """The shared codec, made once per process; its converters are not changed after creation."""
     return Codec()
-
-
-def history_entry_document(entry: HistoryEntry) -> str:
-    """One history entry as JSON text (for the append-only history table)."""
-    return default_codec().dumps(entry)

@@ -195,9 +195,7 @@ class StoredEngagement(Engagement):
         clock: Clock | None = None,
     ) -> StoredEngagement:
         """Create an engagement and save it; raises ConcurrencyConflict if the id is taken."""
-        when = at if at is not None else (clock.now() if clock is not None else None)
-        if when is None:
-            raise InvalidInput("time", [Problem("$.at", "pass the time, or give a clock")])
+        when = engine.resolve_time(at, clock)
         store.methods.add(method)
         change = engine.start(
             method,

@@ -7,6 +7,7 @@ import io
 import json
 import os
 import random
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -206,3 +207,51 @@ def test_mutated_stored_snapshots_never_write(tmp_path: Path) -> None:
             continue
         assert loaded.id == engagement.id
     store.close()
+
+
+def _scalar_leaves(value: Any, path: str) -> list[tuple[str, list[Any], Any]]:
+    """(path, path as keys, value) of every string, integer and boolean in a document."""
+    found: list[tuple[str, list[Any], Any]] = []
+
+    def walk(node: Any, text: str, keys: list[Any]) -> None:
+        if isinstance(node, dict):
+            for key, child in node.items():
+                walk(child, f"{text}.{key}", [*keys, key])
+        elif isinstance(node, list):
+            for index, child in enumerate(node):
+                walk(child, f"{text}[{index}]", [*keys, index])
+        elif isinstance(node, str | int) and not isinstance(node, float):
+            found.append((text, keys, node))
+
+    walk(value, path, [])
+    return found
+
+
+def _retyped(value: str | int) -> object:
+    """The value as another JSON type that a lax reader would coerce back."""
+    if isinstance(value, bool):
+        return str(value).lower()  # "true" / "false"
+    if isinstance(value, int):
+        return str(value)
+    return int(value) if value.isdigit() else 7
+
+
+def test_no_scalar_is_coerced_to_its_field_type() -> None:
+    """Every string, integer and boolean of a snapshot and its events, given as another JSON
+    type, is refused at its own path: the reader never turns 12 into "12" or "false" into True."""
+    for name, document, load in _bases():
+        if name == "method":
+            continue  # method files have their own loader and error type, checked elsewhere
+        for path, keys, value in _scalar_leaves(document, "$"):
+            if keys == ["schema_version"]:
+                continue  # checked by the version tests: a string version is "not read"
+            mutated = copy.deepcopy(document)
+            parent = mutated
+            for key in keys[:-1]:
+                parent = parent[key]
+            parent[keys[-1]] = _retyped(value)
+            with pytest.raises(InvalidDocument) as caught:
+                load(mutated)
+            # mapping keys are written $.deliverables['key'] in problems
+            paths = [re.sub(r"\['([^']*)'\]", r".\1", p.path) for p in caught.value.problems]
+            assert any(p.startswith(path) or path.startswith(p) for p in paths), (path, paths)

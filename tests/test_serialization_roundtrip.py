@@ -18,7 +18,7 @@ from mentorflow import rock2017 as rock
 from mentorflow.catalog import METHODS
 from mentorflow.deliverables import CONTENT_TYPES, DeliverableContent, Indicator
 from mentorflow.events import Event, EventBus
-from mentorflow.exceptions import InvalidDocument, MentorflowError
+from mentorflow.exceptions import InvalidDocument, InvalidInput, MentorflowError
 from mentorflow.methodfiles import dump_method, load_method
 from mentorflow.methods import Method
 from mentorflow.model import Agenda, Organisation, Participant, Role, Visit
@@ -70,7 +70,24 @@ def same_shape(a: Any, b: Any, path: str = "$") -> None:
             same_shape(a[key], b[key], f"{path}.{key}")
 
 
+def _beyond_64_bits(value: Any) -> bool:
+    if type(value) is int:
+        return not -(2**63) <= value < 2**64
+    if attrs.has(type(value)):
+        return any(_beyond_64_bits(getattr(value, f.name)) for f in attrs.fields(type(value)))
+    if isinstance(value, tuple | list | frozenset):
+        return any(_beyond_64_bits(v) for v in value)
+    if isinstance(value, dict):
+        return any(_beyond_64_bits(v) for v in value.values())
+    return False
+
+
 def round_trip(value: Any, load: Any) -> None:
+    """``value`` loads back equal, or, holding an integer JSON readers cannot take, is refused."""
+    if _beyond_64_bits(value):
+        with pytest.raises(InvalidDocument, match="64-bit"):
+            codec.dumps(value)
+        return
     text = codec.dumps(value)
     again = load(text)
     assert again == value
@@ -213,3 +230,13 @@ def test_snapshot_problems_are_found() -> None:
     with pytest.raises(InvalidDocument) as caught:
         codec.load_state(document)
     assert caught.value.problems[0].path == "$.history[0].sequence"
+
+
+@pytest.mark.parametrize("field", ["baseline", "target"])
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+def test_indicators_refuse_numbers_json_cannot_hold(field: str, value: float) -> None:
+    """NaN and infinity are refused when the indicator is made, naming the field, so a record
+    never reaches the writer with a number it would have to drop (R-FOLLOW-3 indicators)."""
+    with pytest.raises(InvalidInput) as caught:
+        Indicator("visitors", **{field: value})
+    assert [p.path for p in caught.value.problems] == [f"$.{field}"]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Iterable
 from typing import ClassVar, TypeAlias
 
 import attrs
 import pendulum
 
-from mentorflow.exceptions import Problem
+from mentorflow.exceptions import InvalidDeliverable, Problem
 from mentorflow.model import Agenda, Side
 
 __all__ = [
@@ -265,14 +266,22 @@ class LearningPoint:
     internal: bool = False
 
 
+def _finite(_: object, attribute: attrs.Attribute[float | None], value: float | None) -> None:
+    # NaN and infinity have no JSON form; refusing them here keeps every record writable.
+    if value is not None and not math.isfinite(value):
+        raise InvalidDeliverable(
+            "Indicator", [Problem(f"$.{attribute.name}", f"must be a finite number, got {value}")]
+        )
+
+
 @attrs.frozen
 class Indicator:
     """A monitoring indicator with its baseline and target (R-FOLLOW-3)."""
 
     name: str
     unit: str = ""
-    baseline: float | None = None
-    target: float | None = None
+    baseline: float | None = attrs.field(default=None, validator=_finite)
+    target: float | None = attrs.field(default=None, validator=_finite)
     internal: bool = False
     internal_fields: frozenset[str] = frozenset()
 

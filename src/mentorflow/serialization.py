@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import functools
-import json
 import typing
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar, Union
@@ -24,6 +23,7 @@ from typing import Any, TypeVar, Union
 import attrs
 import cattrs
 import cattrs.gen
+import orjson
 import pendulum
 from cattrs.errors import (
     AttributeValidationNote,
@@ -197,14 +197,6 @@ def _strict(kind: type, label: str) -> Callable[[object, object], Any]:
     return load
 
 
-def _exactly(kind: type) -> Callable[[Any], bool]:
-    return lambda t: t is kind
-
-
-def _is_enum(kind: Any) -> bool:
-    return isinstance(kind, type) and issubclass(kind, enum.Enum)
-
-
 def _load_enum(value: object, kind: type[enum.Enum]) -> enum.Enum:
     try:
         return kind(value)
@@ -323,11 +315,14 @@ def make_converter(*, detailed_validation: bool = True) -> cattrs.Converter:
         detailed_validation=detailed_validation,
         prefer_attrib_converters=False,
     )
+    # Class hooks, not predicates: cattrs dispatches str, int and float by class before it tries
+    # any predicate, and its own hooks coerce (12 -> "12", "1" -> 1, "false" -> True).
     for kind, label in ((str, "a string"), (int, "an integer"), (bool, "true or false")):
-        # Exact types only: a hook for ``str`` would otherwise also catch StrEnum subclasses.
-        converter.register_structure_hook_func(_exactly(kind), _strict(kind, label))
-    converter.register_structure_hook_func(_exactly(float), _load_float)
-    converter.register_structure_hook_func(_is_enum, _load_enum)
+        converter.register_structure_hook(kind, _strict(kind, label))
+    converter.register_structure_hook(float, _load_float)
+    # Enum bases come before str and int in a StrEnum's or IntEnum's MRO, so these win.
+    for base in (enum.Enum, enum.StrEnum, enum.IntEnum):
+        converter.register_structure_hook(base, _load_enum)
     converter.register_unstructure_hook(pendulum.DateTime, _dump_datetime)
     converter.register_structure_hook(pendulum.DateTime, _load_datetime)
     converter.register_unstructure_hook(pendulum.Date, pendulum.Date.isoformat)
@@ -412,18 +407,16 @@ def _parse(data: object, what: str) -> dict[str, Any]:
                 what, [Problem("$", f"document is larger than {MAX_DOCUMENT_BYTES} bytes")]
             )
         try:
-            data = json.loads(data, parse_constant=_no_constants)
-        except (ValueError, RecursionError) as error:
+            # orjson refuses NaN, Infinity, numbers that overflow a double and nesting past
+            # 1,024 levels, all as ValueError.
+            data = orjson.loads(data)
+        except ValueError as error:
             raise InvalidDocument(what, [Problem("$", f"not valid JSON: {error}")]) from None
     if type(data) is not dict:
         raise InvalidDocument(
             what, [Problem("$", f"expected an object, got {type(data).__name__}")]
         )
     return data
-
-
-def _no_constants(name: str) -> object:
-    raise ValueError(f"{name} is not a JSON number")
 
 
 # -- the codec ---------------------------------------------------------------------------------
@@ -464,10 +457,8 @@ class Codec:
     def dumps(self, value: object, kind: Any = None) -> str:
         """``value`` as compact JSON text."""
         try:
-            return json.dumps(
-                self.dump(value, kind), ensure_ascii=False, separators=(",", ":"), allow_nan=False
-            )
-        except ValueError as error:
+            return orjson.dumps(self.dump(value, kind)).decode()
+        except TypeError as error:  # lone surrogates, keys that are not strings
             raise InvalidDocument(type(value).__name__, [Problem("$", str(error))]) from None
 
     # -- reading --

@@ -22,6 +22,7 @@ from sqlalchemy import event as sa_event
 
 from mentorflow import deadline_index
 from mentorflow._sqlschema import DEADLINES_STEP, READY_NOW, Tables, migrate_schema, utc_text
+from mentorflow._sqlwrite import WriteStatements, cursor_of, write_transaction
 from mentorflow.clock import Clock
 from mentorflow.compiled import CompiledMethod
 from mentorflow.deadline_index import DueDeadline
@@ -96,19 +97,7 @@ class SqlStore:
         self._select_snapshot = sa.select(
             e.c.snapshot, e.c.version, e.c.method_id, e.c.method_version
         ).where(e.c.id == sa.bindparam("id"))
-        self._select_version = sa.select(e.c.version).where(e.c.id == sa.bindparam("id"))
-        self._update = (
-            e.update()
-            .where(e.c.id == sa.bindparam("b_id"), e.c.version == sa.bindparam("b_expected"))
-            .values(
-                version=sa.bindparam("version"),
-                phase=sa.bindparam("phase"),
-                method_version=sa.bindparam("method_version"),
-                snapshot=sa.bindparam("snapshot"),
-                next_deadline=sa.bindparam("next_deadline"),
-                updated_at=sa.bindparam("updated_at"),
-            )
-        )
+        self._writes = WriteStatements.compile(self.tables, engine.dialect)
         if create:
             self.migrate()
 
@@ -270,31 +259,48 @@ class SqlStore:
         found = self._deadlines(state)
         values = self._row(state, found)
         history_rows = [self._history_row(state.id, entry) for entry in new_entries]
-        t = self.tables
+        outbox_rows = [self._outbox_row(event) for event in change.events]
+        reindex = found is not None and (previous is None or self._deadlines(previous) != found)
+        if expected_version > 0 and not reindex:
+            # The common save: three statements on the driver's cursor, nothing else to do.
+            with write_transaction(self.engine) as cursor:
+                self._write(cursor, state, values, expected_version, history_rows, outbox_rows)
+            return
         with self.engine.begin() as conn:
+            cursor = cursor_of(conn)
+            self._write(cursor, state, values, expected_version, history_rows, outbox_rows)
             if expected_version == 0:
-                self._insert(conn, state, values)
-            else:
-                result = conn.execute(
-                    self._update, {**values, "b_id": state.id, "b_expected": expected_version}
-                )
-                if result.rowcount != 1:
-                    found = conn.execute(self._select_version, {"id": state.id}).scalar()
-                    raise ConcurrencyConflict(state.id, expected_version, found)
-            conn.execute(t.history.insert(), history_rows)
-            self.enqueue(conn, change.events)
-            if found is not None and (previous is None or self._deadlines(previous) != found):
-                deadline_index.sync(conn, t.deadlines, state, found)
+                self._insert_participants(conn, state)
+            if reindex:
+                assert found is not None  # reindex is only set when found is not None
+                deadline_index.sync(conn, self.tables.deadlines, state, found)
 
-    def _insert(self, conn: sa.Connection, state: EngagementState, values: dict[str, Any]) -> None:
-        t = self.tables
-        try:
-            with conn.begin_nested():
-                conn.execute(
-                    t.engagements.insert(), {**values, "id": state.id, "method_id": state.method_id}
-                )
-        except sa.exc.IntegrityError:
-            raise ConcurrencyConflict(state.id, 0, None) from None
+    def _write(
+        self,
+        cursor: Any,
+        state: EngagementState,
+        values: dict[str, Any],
+        expected_version: int,
+        history_rows: list[dict[str, Any]],
+        outbox_rows: list[dict[str, Any]],
+    ) -> None:
+        """The snapshot row (created, or compare-and-set on its version), history and outbox."""
+        w = self._writes
+        if expected_version == 0:
+            row = {**values, "id": state.id, "method_id": state.method_id}
+            if w.create.execute(cursor, row) != 1:
+                raise ConcurrencyConflict(state.id, 0, None)
+        elif (
+            w.update.execute(cursor, {**values, "b_id": state.id, "b_expected": expected_version})
+            != 1
+        ):
+            w.version.execute(cursor, {"id": state.id})
+            found = cursor.fetchone()
+            raise ConcurrencyConflict(state.id, expected_version, found[0] if found else None)
+        w.history.execute_many(cursor, history_rows)
+        w.outbox.execute_many(cursor, outbox_rows)
+
+    def _insert_participants(self, conn: sa.Connection, state: EngagementState) -> None:
         people = [
             {
                 "engagement_id": state.id,
@@ -305,7 +311,7 @@ class SqlStore:
             for p in state.participants
         ]
         if people:
-            conn.execute(t.participants.insert(), people)
+            conn.execute(self.tables.participants.insert(), people)
 
     def _method_of(self, state: EngagementState) -> CompiledMethod:
         return self._methods.get(state.method_id, state.method_version)
@@ -349,8 +355,7 @@ class SqlStore:
 
     def enqueue(self, conn: sa.Connection, events: Sequence[Event]) -> None:
         """Add ``events`` to the outbox, in order, inside the transaction ``conn`` holds."""
-        if events:
-            conn.execute(self.tables.outbox.insert(), [self._outbox_row(e) for e in events])
+        self._writes.outbox.execute_many(cursor_of(conn), [self._outbox_row(e) for e in events])
 
     def _outbox_row(self, event: Event) -> dict[str, Any]:
         return {

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import functools
+import types
 import typing
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar, Union
@@ -138,9 +139,22 @@ def _dump_datetime(value: pendulum.DateTime) -> str:
     return text
 
 
+#: Date-times read in the current document, by their text: a snapshot repeats a few instants
+#: many times (an action's history entry, its events and the deliverable it submitted).
+#: Cleared at the start of every document, so it only ever holds one document's instants.
+_READ_INSTANTS: dict[str, pendulum.DateTime] = {}
+
+
 def _load_datetime(value: object, _: object) -> pendulum.DateTime:
     if type(value) is not str:
         raise _Mismatch(f"expected an ISO 8601 date-time string, got {type(value).__name__}")
+    seen = _READ_INSTANTS.get(value)
+    if seen is None:
+        seen = _READ_INSTANTS[value] = _parse_datetime(value)
+    return seen
+
+
+def _parse_datetime(value: str) -> pendulum.DateTime:
     text, bracket, rest = value.partition("[")
     try:
         parsed = dt.datetime.fromisoformat(text)
@@ -197,12 +211,20 @@ def _strict(kind: type, label: str) -> Callable[[object, object], Any]:
     return load
 
 
+@functools.cache
+def _members(kind: type[enum.Enum]) -> dict[object, enum.Enum]:
+    return {member.value: member for member in kind}
+
+
 def _load_enum(value: object, kind: type[enum.Enum]) -> enum.Enum:
-    try:
-        return kind(value)
-    except ValueError:
+    # A table lookup: calling the enum class costs several times more on every field read.
+    if type(value) is kind:
+        return value  # a member, in a dict built in code
+    member = _members(kind).get(value) if type(value) is str or type(value) is int else None
+    if member is None:
         known = ", ".join(str(m.value) for m in kind)
-        raise _Mismatch(f"{value!r} is not a {kind.__name__} ({known})") from None
+        raise _Mismatch(f"{value!r} is not a {kind.__name__} ({known})")
+    return member
 
 
 def _load_float(value: object, _: object) -> float:
@@ -263,6 +285,26 @@ def _sequence_hook(kind: Any, converter: cattrs.Converter) -> Callable[[Any, Any
         return tuple(_with_index_notes(value, item_hooks.__getitem__, kind))
 
     return load_fixed
+
+
+def _is_optional(kind: Any) -> bool:
+    args = typing.get_args(kind)
+    return (
+        typing.get_origin(kind) in (Union, types.UnionType)
+        and len(args) == 2
+        and type(None) in args
+    )
+
+
+def _optional_hook(kind: Any, converter: cattrs.Converter) -> Callable[[Any, Any], Any]:
+    # cattrs resolves the inner type's hook on every call; here it is resolved once.
+    inner = next(a for a in typing.get_args(kind) if a is not type(None))
+    inner_hook = converter.get_structure_hook(inner)
+
+    def load_optional(value: Any, _: Any) -> Any:
+        return None if value is None else inner_hook(value, inner)
+
+    return load_optional
 
 
 def _is_frozenset(kind: Any) -> bool:
@@ -334,6 +376,7 @@ def make_converter(*, detailed_validation: bool = True) -> cattrs.Converter:
         lambda value: sorted(converter.unstructure(v) for v in value),
     )
     converter.register_structure_hook_factory(_is_sequence, _sequence_hook)
+    converter.register_structure_hook_factory(_is_optional, _optional_hook)
     converter.register_unstructure_hook(enum.Enum, lambda value: value.value)
     _tagged_union(converter, DeliverableContent, "kind", CONTENT_TYPES)
     _tagged_union(converter, Requirement, "type", REQUIREMENT_TYPES)
@@ -472,6 +515,7 @@ class Codec:
         document = upgrade(_parse(data, what))
         if not _carries_version(kind):
             document = {k: v for k, v in document.items() if k != _SCHEMA_FIELD}
+        _READ_INSTANTS.clear()
         try:
             return self._fast.structure(document, kind)
         except Exception:

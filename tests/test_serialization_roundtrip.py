@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import io
+import json
 from typing import Any
 
 import attrs
@@ -89,6 +90,9 @@ def round_trip(value: Any, load: Any) -> None:
             codec.dumps(value)
         return
     text = codec.dumps(value)
+    # the text (which reuses the JSON of records written before) says what the dict says
+    assert json.loads(text) == codec.dump(value)
+    assert json.loads(codec.dumps(value)) == json.loads(text)  # and again, from the memo
     again = load(text)
     assert again == value
     same_shape(value, again)
@@ -240,3 +244,23 @@ def test_indicators_refuse_numbers_json_cannot_hold(field: str, value: float) ->
     with pytest.raises(InvalidInput) as caught:
         Indicator("visitors", **{field: value})
     assert [p.path for p in caught.value.problems] == [f"$.{field}"]
+
+
+def test_every_snapshot_of_a_walk_is_written_as_its_dict_says() -> None:
+    """Saves reuse the JSON of unchanged records (by identity); after every action of a full ROCK
+    walk the written text still equals the snapshot's dict and loads back to the snapshot."""
+    plan = rock.programme()[2]
+    bus = EventBus()
+    engagement = plan.start(at=pendulum.datetime(2017, 6, 1, tz="Europe/Brussels"), bus=bus)
+    written: dict[int, tuple[str, dict[str, Any], EngagementState]] = {}
+
+    def write(_: Event) -> None:  # handler errors are caught by the bus, so only record here
+        state = engagement.state
+        written.setdefault(state.version, (codec.dumps(state), codec.dump(state), state))
+
+    bus.subscribe(Event, write)
+    demo._mentoring(engagement, plan, demo._Narrator(io.StringIO()))
+    assert len(written) > 15
+    for text, document, state in written.values():
+        assert json.loads(text) == document
+        assert codec.load_state(text) == state

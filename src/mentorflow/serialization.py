@@ -38,7 +38,7 @@ from mentorflow import reminders
 from mentorflow.deliverables import CONTENT_TYPES, DeliverableContent
 from mentorflow.exceptions import InvalidDocument, Problem
 from mentorflow.requirements import REQUIREMENT_TYPES, Requirement
-from mentorflow.state import EngagementState, HistoryEntry, slot_key
+from mentorflow.state import DeliverableRecord, EngagementState, HistoryEntry, slot_key
 
 __all__ = [
     "EVENT_TYPES",
@@ -381,7 +381,6 @@ def make_converter(*, detailed_validation: bool = True) -> cattrs.Converter:
     _tagged_union(converter, DeliverableContent, "kind", CONTENT_TYPES)
     _tagged_union(converter, Requirement, "type", REQUIREMENT_TYPES)
     _tagged_union(converter, AnyEvent, "type", {cls.__name__: cls for cls in EVENT_TYPES})
-    _remember_history_entries(converter)
     return converter
 
 
@@ -391,33 +390,46 @@ class _IdentityMemo:
     __slots__ = ("_items", "_size")
 
     def __init__(self, size: int) -> None:
-        self._items: dict[int, tuple[object, dict[str, Any]]] = {}
+        self._items: dict[int, tuple[object, orjson.Fragment]] = {}
         self._size = size
 
-    def get(self, obj: object) -> dict[str, Any] | None:
+    def get(self, obj: object) -> orjson.Fragment | None:
         hit = self._items.get(id(obj))
         return hit[1] if hit is not None and hit[0] is obj else None
 
-    def put(self, obj: object, value: dict[str, Any]) -> dict[str, Any]:
+    def put(self, obj: object, value: orjson.Fragment) -> orjson.Fragment:
         if len(self._items) >= self._size:
             self._items.pop(next(iter(self._items)))
         self._items[id(obj)] = (obj, value)  # the object is kept, so its id is not reused
         return value
 
 
-def _remember_history_entries(converter: cattrs.Converter) -> None:
-    # A snapshot carries its whole history and is written on every save; entries never change,
-    # so each is unstructured once and the dict reused (copied, so callers may not alter it).
-    plain = cattrs.gen.make_dict_unstructure_fn(HistoryEntry, converter)
-    memo = _IdentityMemo(16_384)
+#: Records written again and again unchanged: a snapshot is written on every save, and keeps the
+#: same (frozen) deliverable records and history entries from one action to the next.
+_WRITTEN_OFTEN: tuple[type, ...] = (DeliverableRecord, HistoryEntry)
 
-    def dump_entry(entry: HistoryEntry) -> dict[str, Any]:
-        hit = memo.get(entry)
-        if hit is None:
-            hit = memo.put(entry, plain(entry))
-        return dict(hit)
 
-    converter.register_unstructure_hook(HistoryEntry, dump_entry)
+def _text_converter() -> cattrs.Converter:
+    """The fast converter, writing each of ``_WRITTEN_OFTEN`` as JSON text kept by identity.
+
+    Only for ``Codec.dumps``: its output is an orjson fragment, not a dict, so it never reaches
+    a caller who could change it.
+    """
+    converter = make_converter(detailed_validation=False)
+    for cls in _WRITTEN_OFTEN:
+        plain: Callable[[Any], dict[str, Any]] = cattrs.gen.make_dict_unstructure_fn(cls, converter)
+        memo = _IdentityMemo(16_384)
+
+        def dump_as_text(
+            value: Any, plain: Callable[[Any], dict[str, Any]] = plain, memo: _IdentityMemo = memo
+        ) -> orjson.Fragment:
+            hit = memo.get(value)
+            if hit is None:
+                hit = memo.put(value, orjson.Fragment(orjson.dumps(plain(value))))
+            return hit
+
+        converter.register_unstructure_hook(cls, dump_as_text)
+    return converter
 
 
 # -- problems --------------------------------------------------------------------------------
@@ -468,6 +480,14 @@ def _parse(data: object, what: str) -> dict[str, Any]:
 _SCHEMA_FIELD = "schema_version"
 
 
+def _document(converter: cattrs.Converter, value: object, kind: Any) -> dict[str, Any]:
+    kind = kind if kind is not None else _union_of(type(value))
+    document: dict[str, Any] = converter.unstructure(value, kind)
+    if _SCHEMA_FIELD not in document:
+        document = {_SCHEMA_FIELD: SCHEMA_VERSION, **document}
+    return document
+
+
 def _carries_version(kind: Any) -> bool:
     return kind is AnyEvent or (attrs.has(kind) and hasattr(attrs.fields(kind), _SCHEMA_FIELD))
 
@@ -479,11 +499,12 @@ class Codec:
     detailed one, used only when a document fails, to name every problem with its path.
     """
 
-    __slots__ = ("_detailed", "_fast", "converter")
+    __slots__ = ("_detailed", "_fast", "_text", "converter")
 
     def __init__(self) -> None:
         self._fast = make_converter(detailed_validation=False)
         self._detailed = make_converter(detailed_validation=True)
+        self._text = _text_converter()
         #: The converter used for writing; configure a copy, not this one.
         self.converter = self._fast
 
@@ -491,16 +512,13 @@ class Codec:
 
     def dump(self, value: object, kind: Any = None) -> dict[str, Any]:
         """``value`` as a JSON-ready dict with ``schema_version``; union members keep their tag."""
-        kind = kind if kind is not None else _union_of(type(value))
-        document: dict[str, Any] = self._fast.unstructure(value, kind)
-        if _SCHEMA_FIELD not in document:
-            document = {_SCHEMA_FIELD: SCHEMA_VERSION, **document}
-        return document
+        return _document(self._fast, value, kind)
 
     def dumps(self, value: object, kind: Any = None) -> str:
         """``value`` as compact JSON text."""
+        converter = self._fast if type(value) in _WRITTEN_OFTEN else self._text
         try:
-            return orjson.dumps(self.dump(value, kind)).decode()
+            return orjson.dumps(_document(converter, value, kind)).decode()
         except TypeError as error:  # lone surrogates, keys that are not strings
             raise InvalidDocument(type(value).__name__, [Problem("$", str(error))]) from None
 

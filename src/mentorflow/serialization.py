@@ -143,7 +143,8 @@ def _dump_datetime(value: pendulum.DateTime) -> str:
 
 #: Date-times read in the current document, by their text: a snapshot repeats a few instants
 #: many times (an action's history entry, its events and the deliverable it submitted).
-#: Cleared at the start of every document, so it only ever holds one document's instants.
+#: Cleared at the start of every document, so it holds no more than the documents being read;
+#: shared by threads safely, since a text always parses to the same instant.
 _READ_INSTANTS: dict[str, pendulum.DateTime] = {}
 
 

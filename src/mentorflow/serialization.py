@@ -141,20 +141,33 @@ def _dump_datetime(value: pendulum.DateTime) -> str:
     return text
 
 
-#: Date-times read in the current document, by their text: a snapshot repeats a few instants
-#: many times (an action's history entry, its events and the deliverable it submitted).
-#: Cleared at the start of every document, so it holds no more than the documents being read;
-#: shared by threads safely, since a text always parses to the same instant.
-_READ_INSTANTS: dict[str, pendulum.DateTime] = {}
+#: What the date, time and date-time readers parsed in the current document, by text: a snapshot
+#: repeats a few instants many times (an action's history entry, its events, the deliverable it
+#: submitted) and its agendas repeat days and hours. Cleared at the start of every document, so
+#: they hold no more than the documents being read; shared by threads safely, since a text
+#: always parses to the same value.
+_PARSED: list[dict[str, Any]] = []
 
 
-def _load_datetime(value: object, _: object) -> pendulum.DateTime:
-    if type(value) is not str:
-        raise _Mismatch(f"expected an ISO 8601 date-time string, got {type(value).__name__}")
-    seen = _READ_INSTANTS.get(value)
-    if seen is None:
-        seen = _READ_INSTANTS[value] = _parse_datetime(value)
-    return seen
+def _read_once(parse: Callable[[str], T], label: str) -> Callable[[object, object], T]:
+    """A structure hook for ``label`` strings that parses each distinct text once per document."""
+    parsed: dict[str, T] = {}
+    _PARSED.append(parsed)
+
+    def load(value: object, _: object) -> T:
+        if type(value) is not str:
+            raise _Mismatch(f"expected {label} string, got {type(value).__name__}")
+        hit = parsed.get(value)
+        if hit is None:
+            hit = parsed[value] = parse(value)
+        return hit
+
+    return load
+
+
+def _forget_parsed() -> None:
+    for parsed in _PARSED:
+        parsed.clear()
 
 
 def _parse_datetime(value: str) -> pendulum.DateTime:
@@ -187,22 +200,23 @@ def _parse_datetime(value: str) -> pendulum.DateTime:
     )
 
 
-def _load_date(value: object, _: object) -> pendulum.Date:
-    if type(value) is not str:
-        raise _Mismatch(f"expected an ISO 8601 date string, got {type(value).__name__}")
+def _parse_date(value: str) -> pendulum.Date:
     try:
         return pendulum.Date.fromisoformat(value)
     except ValueError:
         raise _Mismatch(f"{value[:40]!r} is not an ISO 8601 date (YYYY-MM-DD)") from None
 
 
-def _load_time(value: object, _: object) -> pendulum.Time:
-    if type(value) is not str:
-        raise _Mismatch(f"expected an ISO 8601 time string, got {type(value).__name__}")
+def _parse_time(value: str) -> pendulum.Time:
     try:
         return pendulum.Time.fromisoformat(value)
     except ValueError:
         raise _Mismatch(f"{value[:40]!r} is not an ISO 8601 time (HH:MM[:SS])") from None
+
+
+_load_datetime = _read_once(_parse_datetime, "an ISO 8601 date-time")
+_load_date = _read_once(_parse_date, "an ISO 8601 date")
+_load_time = _read_once(_parse_time, "an ISO 8601 time")
 
 
 def _strict(kind: type, label: str) -> Callable[[object, object], Any]:
@@ -560,7 +574,7 @@ class Codec:
         document = upgrade(_parse(data, what))
         if not _carries_version(kind):
             document = {k: v for k, v in document.items() if k != _SCHEMA_FIELD}
-        _READ_INSTANTS.clear()
+        _forget_parsed()
         try:
             return self._fast.structure(document, kind)
         except Exception:

@@ -44,8 +44,8 @@ _institutions = st.builds(
 
 
 @st.composite
-def mentees(draw: st.DrawFn, city_id: str) -> MenteeCity:
-    topics = draw(st.lists(st.sampled_from(TOPICS), min_size=1, max_size=3, unique=True))
+def mentees(draw: st.DrawFn, city_id: str, max_needs: int = 3) -> MenteeCity:
+    topics = draw(st.lists(st.sampled_from(TOPICS), min_size=1, max_size=max_needs, unique=True))
     needs = [Need(t, draw(st.integers(1, 5)), draw(st.booleans())) for t in topics]
     return MenteeCity(
         city_id, city_id.title(), draw(st.sampled_from("ABC")), needs,
@@ -73,10 +73,15 @@ def mentors(draw: st.DrawFn, city_id: str) -> MentorCity:
 
 @st.composite
 def problems(
-    draw: st.DrawFn, max_mentees: int = 4, max_mentors: int = 5, *, constraints: bool = True
+    draw: st.DrawFn,
+    max_mentees: int = 4,
+    max_mentors: int = 5,
+    *,
+    constraints: bool = True,
+    max_needs: int = 3,
 ) -> MatchingProblem:
     """A small problem; with ``constraints``, random pins, forbidden pairs and country minimums."""
-    e = [draw(mentees(f"e{i}")) for i in range(draw(st.integers(1, max_mentees)))]
+    e = [draw(mentees(f"e{i}", max_needs)) for i in range(draw(st.integers(1, max_mentees)))]
     r = [draw(mentors(f"r{j}")) for j in range(draw(st.integers(1, max_mentors)))]
     pairs = [(a.id, b.id) for a in e for b in r]
     cap = draw(st.integers(1, 3))

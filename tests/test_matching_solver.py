@@ -132,6 +132,13 @@ def test_objective_equals_brute_force_oracle(problem: MatchingProblem) -> None:
     assert _objective_or_none(problem) == oracle(problem)
 
 
+@given(problems(max_mentees=3, max_needs=5))
+def test_objective_equals_brute_force_oracle_with_many_needs(problem: MatchingProblem) -> None:
+    """With up to five needs per mentee, so mentors cover two or three of three needs (the rows
+    that tighten the LP), the objective is still the exhaustive optimum, second covers included."""
+    assert _objective_or_none(problem) == oracle(problem)
+
+
 @given(problems(constraints=False))
 def test_team_values_add_up_to_the_objective(problem: MatchingProblem) -> None:
     """The proposal's objective is the sum of its teams' values, each computed directly."""

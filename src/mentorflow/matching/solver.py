@@ -11,15 +11,35 @@ proposal maximises the sum over teams, subject to the R-MATCH-2 cap on mentors p
 mentor city's capacity, pinned pairs, and the optional "at least k countries per team".
 
 The model has one binary per candidate pair (eligible, or pinned by the facilitator) and two
-continuous coverage variables per (mentee, need) that some candidate covers; with integral pairs
-the best coverage values are integral too, so they need no integrality constraint. Determinism:
-cities are sorted by id before the model is built and HiGHS is deterministic on one model, so the
-same input, in any order, gives the same proposal.
+binary coverage variables per (mentee, need) that some candidate covers, ``once + twice <= number
+of chosen mentors covering the need``. Every gain is an integer, and with every variable integral
+HiGHS knows the objective is too, so a bound less than one point above the best team plan proves
+it optimal.
+
+For every three needs of a mentee that one candidate covers two of, one more row (valid for every
+integral team, so the optimum is unchanged):
+
+    once_a + once_b + once_c <= 1 + chosen mentors covering any of a, b, c
+                                   + chosen mentors covering all three
+
+Without it the LP relaxation covers all three needs with half of each of three mentors that each
+cover two of them (1.5 mentors of capacity for what takes two), and HiGHS spent most of its time
+closing that gap.
+
+With one mentor per mentee (the pairwise case) there is no second cover and a chosen pair
+covers exactly its own needs, so each pair's gain already holds the first value of every need
+it covers, and the coverage variables and three-need rows are left out: the objective is the
+same at every integral point. Without a countries minimum what remains is a capacitated
+assignment, whose LP relaxation is integral, so HiGHS solves it at the root.
+
+Determinism: cities are sorted by id before the model is built and HiGHS is deterministic on
+one model, so the same input, in any order, gives the same proposal.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from itertools import combinations
 from typing import TYPE_CHECKING
 
 import attrs
@@ -222,9 +242,18 @@ def solve(problem: MatchingProblem, cands: Candidates | None = None) -> Proposal
     _check_pins(problem)
     cands = candidates(problem) if cands is None else cands
     params = problem.parameters
+    values = {mentee.id: need_values(mentee, params) for mentee in problem.mentees}
+    # one mentor per mentee: a chosen pair earns exactly the first value of each need it
+    # covers, so that goes into its gain and no coverage variable is needed (see the docstring)
+    pairwise = params.max_mentors_per_mentee <= 1
     model = _Model()
     pair_var = {
-        pair: model.variable(cands.fit[pair], low=float(pair in params.pinned), integral=True)
+        pair: model.variable(
+            cands.fit[pair]
+            + (sum(values[pair[0]][t][0] for t in cands.covered[pair]) if pairwise else 0),
+            low=float(pair in params.pinned),
+            integral=True,
+        )
         for pair in cands.pairs
     }
     by_mentee: dict[str, list[Pair]] = defaultdict(list)
@@ -237,17 +266,50 @@ def solve(problem: MatchingProblem, cands: Candidates | None = None) -> Proposal
     for mentee in problem.mentees:
         team = by_mentee[mentee.id]
         model.at_most(((pair_var[p], 1) for p in team), params.max_mentors_per_mentee)
-        for topic, (first, second) in sorted(need_values(mentee, params).items()):
-            covering = [pair_var[p] for p in team if topic in cands.covered[p]]
-            if covering:
-                once = model.variable(first, integral=False)
-                twice = model.variable(second, integral=False)
-                model.at_most([(once, 1), (twice, 1), *((v, -1) for v in covering)], 0)
+        if not pairwise:
+            _cover_needs(model, values[mentee.id], [(pair_var[p], cands.covered[p]) for p in team])
         if params.min_countries_per_team is not None and team:
             _require_countries(problem, model, team, pair_var, params.min_countries_per_team)
-    values = model.solve() if pair_var else np.zeros(0)
-    chosen = {pair for pair, var in pair_var.items() if values[var] > 0.5}
+    point = model.solve() if pair_var else np.zeros(0)
+    chosen = {pair for pair, var in pair_var.items() if point[var] > 0.5}
     return _proposal(problem, cands, chosen)
+
+
+def _cover_needs(
+    model: _Model,
+    values: Mapping[str, tuple[int, int]],
+    team: list[tuple[int, frozenset[str]]],
+) -> None:
+    """Coverage variables of one mentee's needs, and the three-need rows that tighten them."""
+    once_of: dict[str, int] = {}
+    for topic, (first, second) in sorted(values.items()):
+        covering = [var for var, covered in team if topic in covered]
+        if covering:
+            once_of[topic] = once = model.variable(first, integral=True)
+            twice = model.variable(second, integral=True)
+            model.at_most([(once, 1), (twice, 1), *((v, -1) for v in covering)], 0)
+    _bound_three_needs(model, once_of, team)
+
+
+def _bound_three_needs(
+    model: _Model, once_of: Mapping[str, int], team: list[tuple[int, frozenset[str]]]
+) -> None:
+    """Rows that only bind when one mentor covers two of three needs (see the module docstring).
+
+    A team with no mentor on the three needs covers none of them (0 <= 1); one mentor covering
+    k of them covers k <= 2, or 3 when k = 3; two or more mentors leave the right side >= 3.
+    """
+    for needs in combinations(sorted(once_of), 3):
+        touching = [(var, len(covered.intersection(needs))) for var, covered in team]
+        if all(count < 2 for _, count in touching):
+            continue  # the coverage rows already imply this one
+        model.at_most(
+            [
+                *((once_of[need], 1) for need in needs),
+                *((var, -1 - (count == 3)) for var, count in touching if count),
+            ],
+            1,
+        )
 
 
 def _require_countries(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from _stores import BACKENDS, CREATED, FACILITATOR, bologna, open_store
+from mentorflow._sqlwrite import CompiledWrite
 from mentorflow.catalog import METHODS, compiled
 from mentorflow.clock import FrozenClock
 from mentorflow.events import Event, EventBus, MethodMigrated, PhaseEntered
@@ -333,3 +335,35 @@ def test_a_clock_gives_the_time_of_creation(store: SqlStore) -> None:
         clock=clock,
     )
     assert store.load("clocked").history[0].at == clock.now() == engagement.history[0].at
+
+
+def test_a_locked_database_fails_the_save_and_changes_nothing(tmp_path: Path) -> None:
+    """While another process holds SQLite's write lock, a save fails with SQLAlchemy's
+    OperationalError (not a bare driver error), the engagement keeps its snapshot and nothing is
+    written; once the lock is gone the same action saves."""
+    path = tmp_path / "locked.sqlite3"
+    store = SqlStore.open(path, busy_timeout=0.1)
+    engagement = bologna(store)
+    before_state, before_rows = engagement.state, _counts(store)
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(sa.exc.OperationalError, match="locked"):
+            engagement.fire("pause", actor=FACILITATOR, at=LATER, reason="summer")
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert engagement.state is before_state
+    assert _counts(store) == before_rows
+    engagement.fire("pause", actor=FACILITATOR, at=LATER, reason="summer")
+    assert store.load(engagement.id) == engagement.state
+    store.close()
+
+
+def test_write_statements_refuse_columns_that_need_conversion(store: SqlStore) -> None:
+    """The precompiled writes skip SQLAlchemy's value conversion, so compiling one for a column
+    whose type converts values (the deadline index's UTC timestamps) is refused."""
+    deadlines = store.tables.deadlines
+    insert = deadlines.insert().values({c.name: sa.bindparam(c.name) for c in deadlines.columns})
+    with pytest.raises(TypeError, match="bind processing"):
+        CompiledWrite.compile(insert, store.engine.dialect)

@@ -336,7 +336,7 @@ def _fast_attrs_hook(cls: type, converter: cattrs.Converter) -> Callable[[Any, A
         _cattrs_detailed_validation=False,
         _cattrs_prefer_attrib_converters=False,
     )
-    allowed = frozenset(field.alias for field in attrs.fields(cls))
+    allowed = frozenset(field.name for field in attrs.fields(cls))  # the keys cattrs reads
 
     def load(value: Any, kind: Any) -> Any:
         if not value.keys() <= allowed:

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mentorflow import demo
+from mentorflow import demo, serialization
 from mentorflow import rock2017 as rock
 from mentorflow.catalog import METHODS
 from mentorflow.deliverables import CONTENT_TYPES, DeliverableContent, Indicator
@@ -264,3 +264,13 @@ def test_every_snapshot_of_a_walk_is_written_as_its_dict_says() -> None:
     for text, document, state in written.values():
         assert json.loads(text) == document
         assert codec.load_state(text) == state
+
+
+def test_the_instants_memo_stays_bounded_when_converters_are_used_directly() -> None:
+    """``Codec.converter`` used on its own never starts a new document; reading 10,000 distinct
+    instants through it still keeps the memo bounded, and every value is right."""
+    start = pendulum.datetime(2017, 1, 1, tz="Europe/Rome")
+    for minutes in range(10_000):
+        at = start.add(minutes=minutes)
+        assert codec.converter.structure(codec.converter.unstructure(at), pendulum.DateTime) == at
+    assert all(len(parsed) <= serialization._PARSED_LIMIT for parsed in serialization._PARSED)

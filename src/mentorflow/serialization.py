@@ -147,6 +147,7 @@ def _dump_datetime(value: pendulum.DateTime) -> str:
 #: they hold no more than the documents being read; shared by threads safely, since a text
 #: always parses to the same value.
 _PARSED: list[dict[str, Any]] = []
+_PARSED_LIMIT = 4096
 
 
 def _read_once(parse: Callable[[str], T], label: str) -> Callable[[object, object], T]:
@@ -159,6 +160,8 @@ def _read_once(parse: Callable[[str], T], label: str) -> Callable[[object, objec
             raise _Mismatch(f"expected {label} string, got {type(value).__name__}")
         hit = parsed.get(value)
         if hit is None:
+            if len(parsed) >= _PARSED_LIMIT:
+                parsed.clear()  # converters used directly never clear it: stay bounded anyway
             hit = parsed[value] = parse(value)
         return hit
 

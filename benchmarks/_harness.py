@@ -24,7 +24,8 @@ def paired_seconds(
     work: Callable[[], object], baseline: Callable[[], object], *, number: int, repeat: int = 15
 ) -> tuple[float, float]:
     """Medians of ``work`` and ``baseline`` timed in alternation, so load drift hits both alike."""
-    work_samples, base_samples = [], []
+    work_samples: list[float] = []
+    base_samples: list[float] = []
     for _ in range(repeat):
         for fn, samples in ((baseline, base_samples), (work, work_samples)):
             start = time.perf_counter()

@@ -7,6 +7,7 @@ import json
 import os
 import tempfile
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pendulum
@@ -76,50 +77,52 @@ def bench_save(target: str, schema: str | None, label: str) -> bool:
             engagement.fire("pause", actor=FACILITATOR, at=AT, reason="bench")
 
     # The baseline writes a snapshot of the same size (the store keeps the history out of the
-    # row) and one event row, through the same driver and connection settings.
+    # row) and event-sized rows, through the same driver and connection settings.
     snapshot = codec.dumps(evolve_state(engagement.state, history=()))
-    payload = codec.dumps(engagement.state.history[0])
-    e, o = store.tables.engagements, store.tables.outbox
-    e_name = f"{schema}.{e.name}" if schema else e.name
-    o_name = f"{schema}.{o.name}" if schema else o.name
-    h_name = f"{schema}.{store.tables.history.name}" if schema else store.tables.history.name
+    document = codec.dumps(engagement.state.history[0])
     marker = "?" if store.dialect == "sqlite" else "%s"
-    update = f"UPDATE {e_name} SET snapshot={marker}, version=version+1 WHERE id={marker}"
+    markers = ", ".join([marker] * 8)
+
+    def name(table: sa.Table) -> str:
+        return f"{schema}.{table.name}" if schema else table.name
+
+    t = store.tables
+    update = (
+        f"UPDATE {name(t.engagements)} SET snapshot={marker}, version=version+1 WHERE id={marker}"
+    )
     insert = (
-        f"INSERT INTO {o_name} (event_id, engagement_id, sequence, event_type, payload, status, attempts, "
-        f"next_attempt_at) VALUES ({', '.join([marker] * 8)})"
+        f"INSERT INTO {name(t.outbox)} (event_id, engagement_id, sequence, event_type, payload, "
+        f"status, attempts, next_attempt_at) VALUES ({markers})"
     )
     history = (
-        f"INSERT INTO {h_name} (engagement_id, sequence, at, actor, action, subject, to_phase, "
-        f"entry) VALUES ({', '.join([marker] * 8)})"
+        f"INSERT INTO {name(t.history)} (engagement_id, sequence, at, actor, action, subject, "
+        f"to_phase, entry) VALUES ({markers})"
     )
-    entry = codec.dumps(engagement.state.history[0])
     raw = store.engine.raw_connection()
     counter = iter(range(10**9))
 
-    def hand_written() -> None:
-        cursor = raw.cursor()
-        if store.dialect == "sqlite":
-            cursor.execute("BEGIN IMMEDIATE")
-        cursor.execute(update, (snapshot, "bench-raw"))
-        cursor.execute(
-            insert, (f"raw-{next(counter)}", "bench-raw", 0, "X", payload, "delivered", 0, "")
-        )
-        raw.commit()
+    def by_hand(*, history_row: bool, events: int) -> Callable[[], None]:
+        def write() -> None:
+            cursor = raw.cursor()
+            if store.dialect == "sqlite":
+                cursor.execute("BEGIN IMMEDIATE")
+            cursor.execute(update, (snapshot, "bench-raw"))
+            n = next(counter)
+            if history_row:
+                cursor.execute(
+                    history, ("bench-raw", n, "t", "a", "pause", "s", "paused", document)
+                )
+            for k in range(events):
+                cursor.execute(
+                    insert, (f"raw-{n}-{k}", "bench-raw", 0, "X", document, "pending", 0, "")
+                )
+            raw.commit()
 
-    def same_rows_by_hand() -> None:
-        # What the store writes for one pause or resume: the row, a history row, two events.
-        cursor = raw.cursor()
-        if store.dialect == "sqlite":
-            cursor.execute("BEGIN IMMEDIATE")
-        cursor.execute(update, (snapshot, "bench-raw"))
-        n = next(counter)
-        cursor.execute(history, ("bench-raw", n, "t", "a", "pause", "s", "paused", entry))
-        for event in ("e", "f"):
-            cursor.execute(
-                insert, (f"raw-{event}{n}", "bench-raw", 0, "X", payload, "pending", 0, "")
-            )
-        raw.commit()
+        return write
+
+    hand_written = by_hand(history_row=False, events=1)
+    # What the store writes for one pause or resume: the row, a history row and two events.
+    same_rows_by_hand = by_hand(history_row=True, events=2)
 
     measured, baseline = paired_seconds(fire_and_save, hand_written, number=40, repeat=9)
     again, same_rows = paired_seconds(fire_and_save, same_rows_by_hand, number=40, repeat=5)

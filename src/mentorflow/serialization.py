@@ -3,8 +3,8 @@
 Every document written carries ``schema_version``. Readers accept the current version and the
 one before it (version 0: the same documents without ``schema_version``) and upgrade old ones
 step by step (``UPGRADES``). A bad document raises one ``InvalidDocument`` listing every problem
-with its ``$.path``; nothing else escapes. Documents are JSON text or the dicts ``json`` makes;
-never pickle.
+with its ``$.path``; nothing else escapes. Documents are JSON text (read and written with
+orjson) or the dicts JSON parsers make; never pickle.
 
 Time is written so it round-trips exactly: a ``pendulum.DateTime`` in a named zone becomes
 ``"2017-11-24T09:00:00+01:00[Europe/Rome]"`` (ISO 8601 with its offset, then the zone name as in

@@ -260,8 +260,13 @@ class SqlStore:
         values = self._row(state, found)
         history_rows = [self._history_row(state.id, entry) for entry in new_entries]
         outbox_rows = [self._outbox_row(event) for event in change.events]
-        reindex = found is not None and (previous is None or self._deadlines(previous) != found)
-        if expected_version > 0 and not reindex:
+        # The deadline index is rewritten only when the action moved a deadline.
+        reindex = (
+            found
+            if found is not None and (previous is None or self._deadlines(previous) != found)
+            else None
+        )
+        if expected_version > 0 and reindex is None:
             # The common save: three statements on the driver's cursor, nothing else to do.
             with write_transaction(self.engine) as cursor:
                 self._write(cursor, state, values, expected_version, history_rows, outbox_rows)
@@ -271,9 +276,8 @@ class SqlStore:
             self._write(cursor, state, values, expected_version, history_rows, outbox_rows)
             if expected_version == 0:
                 self._insert_participants(conn, state)
-            if reindex:
-                assert found is not None  # reindex is only set when found is not None
-                deadline_index.sync(conn, self.tables.deadlines, state, found)
+            if reindex is not None:
+                deadline_index.sync(conn, self.tables.deadlines, state, reindex)
 
     def _write(
         self,

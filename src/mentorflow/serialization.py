@@ -30,13 +30,13 @@ import pendulum
 from cattrs.errors import (
     AttributeValidationNote,
     ClassValidationError,
-    ForbiddenExtraKeysError,
     IterableValidationError,
     IterableValidationNote,
 )
 
 from mentorflow import events as ev
 from mentorflow import reminders
+from mentorflow._attrs_reader import make_attrs_reader
 from mentorflow.deliverables import CONTENT_TYPES, DeliverableContent
 from mentorflow.exceptions import InvalidDocument, Problem
 from mentorflow.requirements import REQUIREMENT_TYPES, Requirement
@@ -150,8 +150,11 @@ _PARSED: list[dict[str, Any]] = []
 _PARSED_LIMIT = 4096
 
 
-def _read_once(parse: Callable[[str], T], label: str) -> Callable[[object, object], T]:
-    """A structure hook for ``label`` strings that parses each distinct text once per document."""
+def _read_once(
+    parse: Callable[[str], T], label: str
+) -> tuple[Callable[[object, object], T], dict[str, T]]:
+    """A structure hook for ``label`` strings that parses each distinct text once per document,
+    and the values it parsed so far, by text."""
     parsed: dict[str, T] = {}
     _PARSED.append(parsed)
 
@@ -165,7 +168,7 @@ def _read_once(parse: Callable[[str], T], label: str) -> Callable[[object, objec
             hit = parsed[value] = parse(value)
         return hit
 
-    return load
+    return load, parsed
 
 
 def _forget_parsed() -> None:
@@ -217,9 +220,14 @@ def _parse_time(value: str) -> pendulum.Time:
         raise _Mismatch(f"{value[:40]!r} is not an ISO 8601 time (HH:MM[:SS])") from None
 
 
-_load_datetime = _read_once(_parse_datetime, "an ISO 8601 date-time")
-_load_date = _read_once(_parse_date, "an ISO 8601 date")
-_load_time = _read_once(_parse_time, "an ISO 8601 time")
+_load_datetime, _datetimes = _read_once(_parse_datetime, "an ISO 8601 date-time")
+_load_date, _dates = _read_once(_parse_date, "an ISO 8601 date")
+_load_time, _times = _read_once(_parse_time, "an ISO 8601 time")
+_MEMOS: Mapping[type, Mapping[str, object]] = {
+    pendulum.DateTime: _datetimes,
+    pendulum.Date: _dates,
+    pendulum.Time: _times,
+}
 
 
 def _strict(kind: type, label: str) -> Callable[[object, object], Any]:
@@ -329,24 +337,12 @@ def _optional_hook(kind: Any, converter: cattrs.Converter) -> Callable[[Any, Any
     return load_optional
 
 
+def _mismatch(message: str, value: object) -> _Mismatch:
+    return _Mismatch(f"{message}, got {type(value).__name__}")
+
+
 def _fast_attrs_hook(cls: type, converter: cattrs.Converter) -> Callable[[Any, Any], Any]:
-    # cattrs' own check for unknown keys builds a set for every object read; a subset test on
-    # the keys view does the same job without one.
-    inner: Callable[[Any, Any], Any] = cattrs.gen.make_dict_structure_fn(
-        cls,
-        converter,
-        _cattrs_forbid_extra_keys=False,
-        _cattrs_detailed_validation=False,
-        _cattrs_prefer_attrib_converters=False,
-    )
-    allowed = frozenset(field.name for field in attrs.fields(cls))  # the keys cattrs reads
-
-    def load(value: Any, kind: Any) -> Any:
-        if not value.keys() <= allowed:
-            raise ForbiddenExtraKeysError("", cls, set(value) - allowed)
-        return inner(value, kind)
-
-    return load
+    return make_attrs_reader(cls, converter, _mismatch, _MEMOS)
 
 
 def _is_frozenset(kind: Any) -> bool:
@@ -363,6 +359,9 @@ def _tagged_union(
     """Write members of ``union`` with their tag first; read the tag to pick the class."""
     tag_of = {cls: tag for tag, cls in by_tag.items()}
     known = ", ".join(sorted(by_tag))
+    # The fast converter reads the tagged object as it is, with readers that skip the tag;
+    # made on first use, so members may hold the union itself.
+    readers: dict[str, Callable[[Any, Any], Any]] = {}
 
     def dump(value: Any) -> dict[str, Any]:
         cls = type(value)
@@ -381,6 +380,14 @@ def _tagged_union(
             )
             error.add_note(AttributeValidationNote(f"Structuring @ {tag_name}", tag_name, str))
             raise ClassValidationError(f"While structuring {union!r}", [error], dict)
+        if not converter.detailed_validation:
+            assert type(tag) is str  # by_tag found it
+            reader = readers.get(tag)
+            if reader is None:
+                reader = readers[tag] = make_attrs_reader(
+                    cls, converter, _mismatch, _MEMOS, tag=tag_name
+                )
+            return reader(value, cls)
         body = {k: v for k, v in value.items() if k != tag_name}
         return converter.structure(body, cls)
 

@@ -32,6 +32,11 @@ it covers, and the coverage variables and three-need rows are left out: the obje
 same at every integral point. Without a countries minimum what remains is a capacitated
 assignment, whose LP relaxation is integral, so HiGHS solves it at the root.
 
+With teams of more than one mentor, the model is solved in two steps (``_reduction``): its LP
+relaxation first, whose duals bound what every pair can add to a plan; then the MILP over the
+pairs that could still be in an optimal plan. The bound is checked against the MILP's optimum,
+so the answer is the optimum of the whole model.
+
 Determinism: cities are sorted by id before the model is built and HiGHS is deterministic on
 one model, so the same input, in any order, gives the same proposal.
 """
@@ -45,8 +50,9 @@ from typing import TYPE_CHECKING
 import attrs
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
-from scipy.sparse import coo_array
+from scipy.sparse import coo_array, csc_array
 
+from mentorflow.matching._reduction import solve_reduced
 from mentorflow.matching.eligibility import check_pair
 from mentorflow.matching.errors import InfeasibleMatching, InvalidMatchingInput, Problem
 from mentorflow.matching.scoring import need_values, score_pair
@@ -217,24 +223,58 @@ class _Model:
             self.coefs.append(coef)
         self.row_upper.append(bound)
 
-    def solve(self) -> np.ndarray:
+    def solve(self, removable: Iterable[int] = ()) -> np.ndarray:
+        """The optimal point; the ``removable`` columns go through the exact reduction."""
         n = len(self.gain)
-        constraints = []
-        if self.row_upper:
-            matrix = coo_array(
-                (self.coefs, (self.rows, self.cols)), shape=(len(self.row_upper), n)
-            ).tocsr()
-            constraints.append(LinearConstraint(matrix, -np.inf, np.array(self.row_upper)))
-        result = milp(
-            -np.array(self.gain),
-            integrality=np.array(self.integral),
-            bounds=Bounds(np.array(self.lower), np.array(self.upper)),
-            constraints=constraints,
-            options={"mip_rel_gap": 0.0, "presolve": True},
-        )
-        if result.status != 0 or result.x is None:
-            raise InfeasibleMatching(f"the solver stopped: {result.message}")
-        return np.asarray(result.x)
+        gain = np.array(self.gain)
+        lower, upper = np.array(self.lower), np.array(self.upper)
+        integral = np.array(self.integral)
+        matrix = coo_array(
+            (self.coefs, (self.rows, self.cols)), shape=(len(self.row_upper), n)
+        ).tocsc()
+        row_upper = np.array(self.row_upper)
+
+        def solve_columns(keep: np.ndarray) -> np.ndarray | None:
+            return _milp(
+                gain[keep], integral[keep], lower[keep], upper[keep], matrix[:, keep], row_upper
+            )
+
+        mask = np.zeros(n, dtype=bool)
+        mask[list(removable)] = True
+        if mask.any() and len(self.row_upper):
+            point = solve_reduced(gain, matrix, row_upper, lower, upper, mask, solve_columns)
+            if point is not None:
+                return point
+        point = solve_columns(np.ones(n, dtype=bool))
+        if point is None:
+            raise InfeasibleMatching(
+                "no plan meets every constraint (pins, caps, capacities, countries per team)"
+            )
+        return point
+
+
+def _milp(
+    gain: np.ndarray,
+    integral: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    matrix: csc_array,
+    row_upper: np.ndarray,
+) -> np.ndarray | None:
+    """HiGHS's proven optimum, or None when there is no feasible point."""
+    constraints = [LinearConstraint(matrix, -np.inf, row_upper)] if matrix.shape[0] else []
+    result = milp(
+        -gain,
+        integrality=integral,
+        bounds=Bounds(lower, upper),
+        constraints=constraints,
+        options={"mip_rel_gap": 0.0, "presolve": True},
+    )
+    if result.status == 2:  # infeasible
+        return None
+    if result.status != 0 or result.x is None:
+        raise InfeasibleMatching(f"the solver stopped: {result.message}")
+    return np.asarray(result.x)
 
 
 def solve(problem: MatchingProblem, cands: Candidates | None = None) -> Proposal:
@@ -270,7 +310,9 @@ def solve(problem: MatchingProblem, cands: Candidates | None = None) -> Proposal
             _cover_needs(model, values[mentee.id], [(pair_var[p], cands.covered[p]) for p in team])
         if params.min_countries_per_team is not None and team:
             _require_countries(problem, model, team, pair_var, params.min_countries_per_team)
-    point = model.solve() if pair_var else np.zeros(0)
+    # pairwise, the LP relaxation is the whole solve already: nothing to gain from a reduction
+    removable = () if pairwise else [v for p, v in pair_var.items() if p not in params.pinned]
+    point = model.solve(removable) if pair_var else np.zeros(0)
     chosen = {pair for pair, var in pair_var.items() if point[var] > 0.5}
     return _proposal(problem, cands, chosen)
 

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import attrs
+from hypothesis import given
+from hypothesis import strategies as st
 
+from _matching_strategies import problems
 from mentorflow.matching import (
     ExpertiseMode,
+    MatchingProblem,
     ProgrammeParameters,
+    Weights,
+    candidates,
     check_pair,
+    fit_points,
     rock2017_problem,
     score_pair,
 )
@@ -81,3 +88,31 @@ def test_expertise_gap_mode_prefers_more_experienced_hosts() -> None:
     far = score_pair(PROBLEM.mentee("lisbon"), PROBLEM.mentor("lyon"), params)
     assert far.component("expertise").points > equal.component("expertise").points
     assert equal.component("expertise").points == 0
+
+
+@given(
+    problems(constraints=False),
+    st.builds(
+        Weights,
+        role=st.integers(0, 5),
+        institution=st.integers(0, 5),
+        expertise=st.integers(0, 5),
+        practicalities=st.integers(0, 5),
+    ),
+    st.sampled_from(list(ExpertiseMode)),
+)
+def test_solver_fit_points_equal_the_explained_score(
+    problem: MatchingProblem, weights: Weights, mode: ExpertiseMode
+) -> None:
+    """R-MATCH-3: the points the solver counts for a pair, computed without reasons, are the fit
+    of the explained score breakdown, and its covered needs are the breakdown's."""
+    params = attrs.evolve(problem.parameters, weights=weights, expertise_mode=mode)
+    for mentee in problem.mentees:
+        for mentor in problem.mentors:
+            score = score_pair(mentee, mentor, params)
+            assert fit_points(mentee, mentor, params) == score.fit
+            # pinned, so the pair is a candidate whatever the eligibility rules say
+            pair = (mentee.id, mentor.id)
+            alone = MatchingProblem([mentee], [mentor], attrs.evolve(params, pinned={pair}))
+            listed = candidates(alone)
+            assert (listed.fit[pair], listed.covered[pair]) == (score.fit, score.covered)

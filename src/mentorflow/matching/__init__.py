@@ -39,6 +39,7 @@ from mentorflow.matching.profiles import (
     Need,
     Practice,
     SizeBand,
+    available_together,
 )
 from mentorflow.matching.review import (
     AcceptedTeam,
@@ -53,7 +54,7 @@ from mentorflow.matching.review import (
     TeamDeclined,
 )
 from mentorflow.matching.rock2017 import rock2017_problem
-from mentorflow.matching.scoring import Component, PairScore, need_values, score_pair
+from mentorflow.matching.scoring import Component, PairScore, fit_points, need_values, score_pair
 from mentorflow.matching.solver import Candidates, Proposal, Team, candidates, solve, team_value
 
 __all__ = [
@@ -98,9 +99,11 @@ __all__ = [
     "WhyNot",
     "WhyNotKind",
     "allocate_hosts",
+    "available_together",
     "blocking_pairs",
     "candidates",
     "check_pair",
+    "fit_points",
     "need_values",
     "report",
     "rock2017_problem",

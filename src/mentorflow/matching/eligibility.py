@@ -19,7 +19,7 @@ from collections.abc import Callable
 import attrs
 
 from mentorflow.matching.parameters import ProgrammeParameters
-from mentorflow.matching.profiles import MenteeCity, MentorCity
+from mentorflow.matching.profiles import MenteeCity, MentorCity, available_together
 
 __all__ = ["RULES", "Eligibility", "EligibilityRule", "RuleFailure", "check_pair"]
 
@@ -82,7 +82,7 @@ def _available_together(
 ) -> str | None:
     if not mentee.availability or not mentor.availability:
         return None
-    if any(a.overlaps(b) for a in mentee.availability for b in mentor.availability):
+    if available_together(mentee, mentor):
         return None
     return f"no availability window of {mentee.name} overlaps one of {mentor.name}"
 

@@ -9,6 +9,7 @@ of its practices covers the need's topic (R-MATCH-1).
 from __future__ import annotations
 
 import enum
+import functools
 from typing import TYPE_CHECKING
 
 import attrs
@@ -28,6 +29,7 @@ __all__ = [
     "Need",
     "Practice",
     "SizeBand",
+    "available_together",
 ]
 
 _MAX_LEVEL = 5
@@ -143,7 +145,7 @@ class MenteeCity:
             checks.require(False, "$.needs", f"topic {topic!r} is stated twice")
         checks.raise_if_any()
 
-    @property
+    @functools.cached_property
     def topics(self) -> frozenset[str]:
         """The topics of every need and barrier."""
         return frozenset(need.topic for need in self.needs)
@@ -171,7 +173,7 @@ class MentorCity:
         checks.require(self.capacity >= 0, "$.capacity", "must not be negative")
         checks.raise_if_any()
 
-    @property
+    @functools.cached_property
     def topics(self) -> frozenset[str]:
         """Every topic one of the city's practices covers."""
         return frozenset().union(*(practice.topics for practice in self.practices))
@@ -179,3 +181,8 @@ class MentorCity:
     def practices_for(self, topic: str) -> tuple[Practice, ...]:
         """The practices that cover ``topic``, in the order the city lists them."""
         return tuple(p for p in self.practices if topic in p.topics)
+
+
+def available_together(mentee: MenteeCity, mentor: MentorCity) -> bool:
+    """Whether some availability window of the mentee city overlaps one of the mentor city."""
+    return any(a.overlaps(b) for a in mentee.availability for b in mentor.availability)

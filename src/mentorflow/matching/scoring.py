@@ -21,11 +21,12 @@ from typing import TYPE_CHECKING
 import attrs
 
 from mentorflow.matching.parameters import ExpertiseMode, ProgrammeParameters
+from mentorflow.matching.profiles import available_together
 
 if TYPE_CHECKING:
     from mentorflow.matching.profiles import MenteeCity, MentorCity
 
-__all__ = ["Component", "PairScore", "need_values", "score_pair"]
+__all__ = ["Component", "PairScore", "fit_points", "need_values", "score_pair"]
 
 _MAX_SHARED = 3
 _MAX_COMPETENCES = 2
@@ -90,56 +91,85 @@ def _needs(mentee: MenteeCity, mentor: MentorCity, p: ProgrammeParameters) -> Co
     return Component("needs", points, reason)
 
 
+def _role_count(mentee: MenteeCity, mentor: MentorCity) -> int:
+    return min(len(mentee.role_tags & mentor.role_tags), _MAX_SHARED)
+
+
 def _role(mentee: MenteeCity, mentor: MentorCity, p: ProgrammeParameters) -> Component:
     shared = sorted(mentee.role_tags & mentor.role_tags)
-    count = min(len(shared), _MAX_SHARED)
     reason = "shared roles: " + ", ".join(shared) if shared else "no shared professional role"
-    return Component("role", count * p.weights.role, reason)
+    return Component("role", _role_count(mentee, mentor) * p.weights.role, reason)
+
+
+def _institution_count(mentee: MenteeCity, mentor: MentorCity) -> int:
+    a, b = mentee.institution, mentor.institution
+    return (
+        (a.governance_level == b.governance_level)
+        + (a.size_band == b.size_band)
+        + min(len(a.competences & b.competences), _MAX_COMPETENCES)
+    )
 
 
 def _institution(mentee: MenteeCity, mentor: MentorCity, p: ProgrammeParameters) -> Component:
     a, b = mentee.institution, mentor.institution
-    parts, count = [], 0
+    parts = []
     if a.governance_level == b.governance_level:
-        count += 1
         parts.append(f"both {a.governance_level}")
     if a.size_band == b.size_band:
-        count += 1
         parts.append(f"both {a.size_band.value} cities")
     shared = sorted(a.competences & b.competences)
     if shared:
-        count += min(len(shared), _MAX_COMPETENCES)
         parts.append("shared competences: " + ", ".join(shared))
     reason = "; ".join(parts) if parts else "different institutional frameworks"
-    return Component("institution", count * p.weights.institution, reason)
+    points = _institution_count(mentee, mentor) * p.weights.institution
+    return Component("institution", points, reason)
+
+
+def _expertise_count(mentee: MenteeCity, mentor: MentorCity, mode: ExpertiseMode) -> int:
+    gap = mentor.expertise_level - mentee.expertise_level
+    if mode is ExpertiseMode.CLOSE:
+        return _LEVEL_SPAN - min(abs(gap), _LEVEL_SPAN)
+    return max(0, min(gap, _LEVEL_SPAN))
 
 
 def _expertise(mentee: MenteeCity, mentor: MentorCity, p: ProgrammeParameters) -> Component:
-    gap = mentor.expertise_level - mentee.expertise_level
     levels = f"mentor level {mentor.expertise_level}, mentee level {mentee.expertise_level}"
-    if p.expertise_mode is ExpertiseMode.CLOSE:
-        count = _LEVEL_SPAN - min(abs(gap), _LEVEL_SPAN)
-        reason = f"close mode: {levels}"
-    else:
-        count = max(0, min(gap, _LEVEL_SPAN))
-        reason = f"gap mode: {levels}"
-    return Component("expertise", count * p.weights.expertise, reason)
+    mode = "close" if p.expertise_mode is ExpertiseMode.CLOSE else "gap"
+    points = _expertise_count(mentee, mentor, p.expertise_mode) * p.weights.expertise
+    return Component("expertise", points, f"{mode} mode: {levels}")
+
+
+def _unconstrained_or_overlapping(mentee: MenteeCity, mentor: MentorCity) -> bool:
+    return not mentee.availability or not mentor.availability or available_together(mentee, mentor)
+
+
+def _practicalities_count(mentee: MenteeCity, mentor: MentorCity) -> int:
+    return bool(mentee.languages & mentor.languages) + _unconstrained_or_overlapping(mentee, mentor)
 
 
 def _practicalities(mentee: MenteeCity, mentor: MentorCity, p: ProgrammeParameters) -> Component:
-    parts, count = [], 0
+    parts = []
     languages = sorted(mentee.languages & mentor.languages)
     if languages:
-        count += 1
         parts.append("shared language: " + ", ".join(languages))
     if not mentee.availability or not mentor.availability:
-        count += 1
         parts.append("no availability constraint")
-    elif any(a.overlaps(b) for a in mentee.availability for b in mentor.availability):
-        count += 1
+    elif available_together(mentee, mentor):
         parts.append("availability overlaps")
     reason = "; ".join(parts) if parts else "needs translation; no common availability"
-    return Component("practicalities", count * p.weights.practicalities, reason)
+    points = _practicalities_count(mentee, mentor) * p.weights.practicalities
+    return Component("practicalities", points, reason)
+
+
+def fit_points(mentee: MenteeCity, mentor: MentorCity, parameters: ProgrammeParameters) -> int:
+    """``score_pair(...).fit`` without the reasons: what the solver needs for every pair."""
+    w = parameters.weights
+    return (
+        _role_count(mentee, mentor) * w.role
+        + _institution_count(mentee, mentor) * w.institution
+        + _expertise_count(mentee, mentor, parameters.expertise_mode) * w.expertise
+        + _practicalities_count(mentee, mentor) * w.practicalities
+    )
 
 
 def score_pair(

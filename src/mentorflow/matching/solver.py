@@ -55,7 +55,7 @@ from scipy.sparse import coo_array, csc_array
 from mentorflow.matching._reduction import solve_reduced
 from mentorflow.matching.eligibility import check_pair
 from mentorflow.matching.errors import InfeasibleMatching, InvalidMatchingInput, Problem
-from mentorflow.matching.scoring import need_values, score_pair
+from mentorflow.matching.scoring import fit_points, need_values
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -146,10 +146,9 @@ def candidates(problem: MatchingProblem) -> Candidates:
             mentor = problem.mentors[index]
             pair = (mentee.id, mentor.id)
             if pair in params.pinned or check_pair(mentee, mentor, params).eligible:
-                score = score_pair(mentee, mentor, params)
                 pairs.append(pair)
-                fit[pair] = score.fit
-                covered[pair] = score.covered
+                fit[pair] = fit_points(mentee, mentor, params)
+                covered[pair] = mentee.topics & mentor.topics
     return Candidates(tuple(pairs), fit, covered)
 
 

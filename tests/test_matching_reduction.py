@@ -66,19 +66,25 @@ def test_reduced_solve_finds_the_exhaustive_optimum(
     lower, upper = np.zeros(len(gain)), np.ones(len(gain))
     rounds: list[int] = []
 
-    def solve_columns(keep: np.ndarray) -> np.ndarray | None:
+    def solve_kept(keep: np.ndarray) -> tuple[float, np.ndarray] | None:
         rounds.append(int(keep.sum()))
+        if not keep.any():
+            return 0.0, np.zeros(len(gain))
         result = milp(
             -gain[keep],
             integrality=np.ones(int(keep.sum())),
             bounds=Bounds(lower[keep], upper[keep]),
             constraints=[LinearConstraint(matrix[:, keep], -np.inf, bound)],
         )
-        return None if result.x is None else np.asarray(result.x)
+        if result.x is None:
+            return None
+        point = np.zeros(len(gain))
+        point[keep] = result.x
+        return float(gain @ point), point
 
     with patch.object(reduction, "FIRST_GAP", first_gap):
         point = reduction.solve_reduced(
-            gain, matrix, bound, lower, upper, np.ones(len(gain), dtype=bool), solve_columns
+            gain, matrix, bound, lower, upper, np.ones(len(gain), dtype=bool), solve_kept
         )
     assert point is not None  # x = 0 is always feasible here
     assert (rows @ point <= bound + 1e-6).all()

@@ -20,12 +20,13 @@ The bound holds for any ``y >= 0``, however the LP solver rounds; ``U`` is recom
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeVar
 
 import numpy as np
 from scipy.optimize import linprog
 from scipy.sparse import csc_array
 
-__all__ = ["Columns", "solve_reduced"]
+__all__ = ["FIRST_GAP", "Kept", "dual_bound", "solve_reduced"]
 
 #: The first gap tried, in objective points: above the LP gap of most large instances measured
 #: (0 to 14 points at 1,000 x 300), small enough to leave out about six columns in seven.
@@ -33,9 +34,10 @@ FIRST_GAP = 16.0
 #: Slack for floating-point error in ``U`` and ``d`` (sums of a few thousand doubles ~1e5).
 _SLACK = 1e-3
 
-#: Solves the MILP over a column subset; returns the point over those columns, or None when
-#: that smaller model is infeasible.
-Columns = Callable[[np.ndarray], "np.ndarray | None"]
+T = TypeVar("T")
+#: Solves the MILP over the columns a mask keeps: (optimal value, solution), or None when that
+#: smaller model is infeasible.
+Kept = Callable[[np.ndarray], "tuple[float, T] | None"]
 
 
 def dual_bound(
@@ -60,10 +62,14 @@ def solve_reduced(
     lower: np.ndarray,
     upper: np.ndarray,
     removable: np.ndarray,
-    solve_columns: Columns,
-) -> np.ndarray | None:
-    """The MILP's optimal point over all columns, found on as few of the ``removable`` ones as
-    the bound allows; None when the reduction cannot be used (the caller solves in full)."""
+    solve_kept: Kept[T],
+) -> T | None:
+    """The MILP's optimum over all columns, found on as few of the ``removable`` ones as the
+    bound allows; None when the reduction cannot be used (the caller solves in full).
+
+    ``solve_kept(keep)`` solves the MILP over the columns ``keep`` marks and returns its
+    optimal value and whatever the caller needs of the solution, or None when infeasible.
+    """
     found = dual_bound(gain, matrix, row_upper, lower, upper)
     if found is None:
         return None
@@ -71,12 +77,10 @@ def solve_reduced(
     gap = FIRST_GAP
     while True:
         keep = ~removable | (reduced >= -gap)
-        point = solve_columns(keep) if keep.any() else np.zeros(0)
-        if point is None:
+        solved = solve_kept(keep)
+        if solved is None:
             return None
-        value = float(np.rint(gain[keep] @ point))
+        value, solution = solved
         if bound - gap + _SLACK <= value + 1 or keep.all():
-            full = np.zeros(len(gain))
-            full[keep] = point
-            return full
+            return solution
         gap = bound - value

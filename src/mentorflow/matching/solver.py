@@ -222,34 +222,23 @@ class _Model:
             self.coefs.append(coef)
         self.row_upper.append(bound)
 
-    def solve(self, removable: Iterable[int] = ()) -> np.ndarray:
-        """The optimal point; the ``removable`` columns go through the exact reduction."""
-        n = len(self.gain)
-        gain = np.array(self.gain)
-        lower, upper = np.array(self.lower), np.array(self.upper)
-        integral = np.array(self.integral)
+    def arrays(self) -> tuple[np.ndarray, csc_array, np.ndarray, np.ndarray, np.ndarray]:
+        """(gains, constraint matrix, row upper bounds, column lower and upper bounds)."""
         matrix = coo_array(
-            (self.coefs, (self.rows, self.cols)), shape=(len(self.row_upper), n)
+            (self.coefs, (self.rows, self.cols)), shape=(len(self.row_upper), len(self.gain))
         ).tocsc()
-        row_upper = np.array(self.row_upper)
+        return (
+            np.array(self.gain),
+            matrix,
+            np.array(self.row_upper),
+            np.array(self.lower),
+            np.array(self.upper),
+        )
 
-        def solve_columns(keep: np.ndarray) -> np.ndarray | None:
-            return _milp(
-                gain[keep], integral[keep], lower[keep], upper[keep], matrix[:, keep], row_upper
-            )
-
-        mask = np.zeros(n, dtype=bool)
-        mask[list(removable)] = True
-        if mask.any() and len(self.row_upper):
-            point = solve_reduced(gain, matrix, row_upper, lower, upper, mask, solve_columns)
-            if point is not None:
-                return point
-        point = solve_columns(np.ones(n, dtype=bool))
-        if point is None:
-            raise InfeasibleMatching(
-                "no plan meets every constraint (pins, caps, capacities, countries per team)"
-            )
-        return point
+    def solve(self) -> np.ndarray | None:
+        """The optimal point, or None when no point meets every row."""
+        gain, matrix, row_upper, lower, upper = self.arrays()
+        return _milp(gain, np.array(self.integral), lower, upper, matrix, row_upper)
 
 
 def _milp(
@@ -280,11 +269,62 @@ def solve(problem: MatchingProblem, cands: Candidates | None = None) -> Proposal
     """The optimal proposal for ``problem``; ``cands`` may be passed when already computed."""
     _check_pins(problem)
     cands = candidates(problem) if cands is None else cands
+    model, pair_var = _build(problem, cands)
+    # pairwise, the LP relaxation is the whole solve already: nothing to gain from a reduction
+    chosen = _solve_reduced(problem, cands, model, pair_var) if not _pairwise(problem) else None
+    if chosen is None:
+        chosen = _chosen(model.solve() if pair_var else np.zeros(0), pair_var)
+    return _proposal(problem, cands, chosen)
+
+
+def _pairwise(problem: MatchingProblem) -> bool:
+    return problem.parameters.max_mentors_per_mentee <= 1
+
+
+def _chosen(point: np.ndarray | None, pair_var: Mapping[Pair, int]) -> set[Pair]:
+    if point is None:
+        raise InfeasibleMatching(
+            "no plan meets every constraint (pins, caps, capacities, countries per team)"
+        )
+    return {pair for pair, var in pair_var.items() if point[var] > 0.5}
+
+
+def _solve_reduced(
+    problem: MatchingProblem, cands: Candidates, model: _Model, pair_var: Mapping[Pair, int]
+) -> set[Pair] | None:
+    """The optimal pairs found on the candidates the LP bound keeps (see ``_reduction``); None
+    when the reduction does not apply and the whole model must be solved."""
+    gain, matrix, row_upper, lower, upper = model.arrays()
+    removable = np.zeros(len(gain), dtype=bool)
+    for pair, var in pair_var.items():
+        removable[var] = pair not in problem.parameters.pinned
+
+    def solve_kept(keep: np.ndarray) -> tuple[float, set[Pair]] | None:
+        # Built again from the kept pairs, not cut from the whole model: the smaller model has
+        # fewer coverage columns and three-need rows, and HiGHS solves it faster.
+        kept = [pair for pair, var in pair_var.items() if keep[var]]
+        subset = Candidates(
+            tuple(kept), {p: cands.fit[p] for p in kept}, {p: cands.covered[p] for p in kept}
+        )
+        sub_model, sub_vars = _build(problem, subset)
+        point = sub_model.solve() if sub_vars else np.zeros(0)
+        if point is None:
+            return None
+        value = float(np.array(sub_model.gain) @ point) if sub_vars else 0.0
+        return value, _chosen(point, sub_vars)
+
+    if not removable.any() or not len(row_upper):
+        return None
+    return solve_reduced(gain, matrix, row_upper, lower, upper, removable, solve_kept)
+
+
+def _build(problem: MatchingProblem, cands: Candidates) -> tuple[_Model, dict[Pair, int]]:
+    """The MILP for ``cands`` and the column of each pair."""
     params = problem.parameters
     values = {mentee.id: need_values(mentee, params) for mentee in problem.mentees}
     # one mentor per mentee: a chosen pair earns exactly the first value of each need it
     # covers, so that goes into its gain and no coverage variable is needed (see the docstring)
-    pairwise = params.max_mentors_per_mentee <= 1
+    pairwise = _pairwise(problem)
     model = _Model()
     pair_var = {
         pair: model.variable(
@@ -309,11 +349,7 @@ def solve(problem: MatchingProblem, cands: Candidates | None = None) -> Proposal
             _cover_needs(model, values[mentee.id], [(pair_var[p], cands.covered[p]) for p in team])
         if params.min_countries_per_team is not None and team:
             _require_countries(problem, model, team, pair_var, params.min_countries_per_team)
-    # pairwise, the LP relaxation is the whole solve already: nothing to gain from a reduction
-    removable = () if pairwise else [v for p, v in pair_var.items() if p not in params.pinned]
-    point = model.solve(removable) if pair_var else np.zeros(0)
-    chosen = {pair for pair, var in pair_var.items() if point[var] > 0.5}
-    return _proposal(problem, cands, chosen)
+    return model, pair_var
 
 
 def _cover_needs(

@@ -11,7 +11,7 @@ runs in WAL mode so readers do not block the writer.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -21,15 +21,15 @@ import sqlalchemy as sa
 from sqlalchemy import event as sa_event
 
 from mentorflow import deadline_index
+from mentorflow._idleping import IdlePing
 from mentorflow._sqlschema import DEADLINES_STEP, READY_NOW, Tables, migrate_schema, utc_text
-from mentorflow._sqlwrite import WriteStatements, cursor_of, write_transaction
+from mentorflow._sqlwrite import GuardedWrite, WriteStatements, cursor_of
 from mentorflow.clock import Clock
 from mentorflow.compiled import CompiledMethod
 from mentorflow.deadline_index import DueDeadline
 from mentorflow.engine import Change
 from mentorflow.events import Event
 from mentorflow.exceptions import (
-    ConcurrencyConflict,
     InvalidDocument,
     InvalidInput,
     Problem,
@@ -98,6 +98,8 @@ class SqlStore:
             e.c.snapshot, e.c.version, e.c.method_id, e.c.method_version
         ).where(e.c.id == sa.bindparam("id"))
         self._writes = WriteStatements.compile(self.tables, engine.dialect)
+        #: Told when a save found its connection dead (``open`` points it at its ping policy).
+        self._on_disconnect: Callable[[], None] | None = None
         if create:
             self.migrate()
 
@@ -111,11 +113,19 @@ class SqlStore:
         prefix: str = "mf_",
         clock: Clock | None = None,
         busy_timeout: float = 30.0,
+        ping_after_idle: float = 5.0,
         create: bool = True,
     ) -> SqlStore:
         """A store on a SQLite file path or a database URL (``postgresql+psycopg://…``).
 
-        The schema is created or upgraded unless ``create`` is False.
+        The schema is created or upgraded unless ``create`` is False. ``busy_timeout`` (seconds)
+        is how long a SQLite writer waits for the write lock.
+
+        ``ping_after_idle`` (seconds, PostgreSQL): a pooled connection that sat unused longer
+        than this is pinged before use, and replaced if dead. One used more recently is trusted:
+        if it died meanwhile (a server restart), the next statement on it fails, except in a
+        save, which runs once more on another connection. 0 pings on every checkout
+        (SQLAlchemy's ``pool_pre_ping``), one more round trip per save.
         """
         text = str(target)
         url = (
@@ -123,11 +133,16 @@ class SqlStore:
         )
         if url.get_backend_name() == "sqlite":
             engine = _sqlite_engine(url, busy_timeout)
+            ping = None
         else:
-            engine = sa.create_engine(url, pool_pre_ping=True)
-        return cls(
+            engine = sa.create_engine(url, pool_pre_ping=ping_after_idle <= 0)
+            ping = IdlePing(engine, ping_after_idle) if ping_after_idle > 0 else None
+        store = cls(
             engine, methods=methods, schema=schema, prefix=prefix, clock=clock, create=create
         )
+        if ping is not None:
+            store._on_disconnect = ping.suspect_pool
+        return store
 
     @property
     def methods(self) -> MethodRegistry:
@@ -257,52 +272,33 @@ class SqlStore:
                 ],
             )
         found = self._deadlines(state)
-        values = self._row(state, found)
-        history_rows = [self._history_row(state.id, entry) for entry in new_entries]
-        outbox_rows = [self._outbox_row(event) for event in change.events]
         # The deadline index is rewritten only when the action moved a deadline.
         reindex = (
             found
             if found is not None and (previous is None or self._deadlines(previous) != found)
             else None
         )
+        values = self._row(state, found)
+        if expected_version == 0:
+            values = {**values, "id": state.id, "method_id": state.method_id}
+        write = GuardedWrite(
+            self._writes,
+            state.id,
+            expected_version,
+            values,
+            [self._history_row(state.id, entry) for entry in new_entries],
+            [self._outbox_row(event) for event in change.events],
+        )
         if expected_version > 0 and reindex is None:
-            # The common save: three statements on the driver's cursor, nothing else to do.
-            with write_transaction(self.engine) as cursor:
-                self._write(cursor, state, values, expected_version, history_rows, outbox_rows)
+            # The common save: nothing to write beyond the guarded rows.
+            write.commit(self.engine, on_disconnect=self._on_disconnect)
             return
         with self.engine.begin() as conn:
-            cursor = cursor_of(conn)
-            self._write(cursor, state, values, expected_version, history_rows, outbox_rows)
+            write.run(cursor_of(conn))
             if expected_version == 0:
                 self._insert_participants(conn, state)
             if reindex is not None:
                 deadline_index.sync(conn, self.tables.deadlines, state, reindex)
-
-    def _write(
-        self,
-        cursor: Any,
-        state: EngagementState,
-        values: dict[str, Any],
-        expected_version: int,
-        history_rows: list[dict[str, Any]],
-        outbox_rows: list[dict[str, Any]],
-    ) -> None:
-        """The snapshot row (created, or compare-and-set on its version), history and outbox."""
-        w = self._writes
-        if expected_version == 0:
-            row = {**values, "id": state.id, "method_id": state.method_id}
-            if w.create.execute(cursor, row) != 1:
-                raise ConcurrencyConflict(state.id, 0, None)
-        elif (
-            w.update.execute(cursor, {**values, "b_id": state.id, "b_expected": expected_version})
-            != 1
-        ):
-            w.version.execute(cursor, {"id": state.id})
-            found = cursor.fetchone()
-            raise ConcurrencyConflict(state.id, expected_version, found[0] if found else None)
-        w.history.execute_many(cursor, history_rows)
-        w.outbox.execute_many(cursor, outbox_rows)
 
     def _insert_participants(self, conn: sa.Connection, state: EngagementState) -> None:
         people = [

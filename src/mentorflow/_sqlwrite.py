@@ -6,6 +6,11 @@ more than the writes themselves on SQLite. The statements are still built from t
 objects and compiled by SQLAlchemy for the store's dialect, so names, quoting and parameter
 style stay SQLAlchemy's; only the per-call machinery is skipped. Driver errors are wrapped in
 SQLAlchemy's exceptions, as ``Connection.execute`` would raise them.
+
+``GuardedWrite`` is one save's rows: the engagement row (created, or compare-and-set on the
+version it was loaded at) and the history and outbox rows that commit with it or not at all.
+On psycopg its own transaction is pipelined: BEGIN, the update and the inserts go in one round
+trip, COMMIT in a second once the update's row count says the save was not stale.
 """
 
 from __future__ import annotations
@@ -19,8 +24,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from mentorflow._sqlschema import Tables
+from mentorflow.exceptions import ConcurrencyConflict
 
-__all__ = ["CompiledWrite", "WriteStatements", "cursor_of", "write_transaction"]
+__all__ = ["CompiledWrite", "GuardedWrite", "WriteStatements", "cursor_of", "write_transaction"]
 
 
 @attrs.frozen
@@ -70,7 +76,8 @@ def _insert_new(table: sa.Table, dialect: sa.Dialect) -> sa.Insert:
 
 
 def _insert(table: sa.Table, names: Sequence[str]) -> sa.Insert:
-    return sa.insert(table).values({name: sa.bindparam(name) for name in names})
+    # inline(): no RETURNING of the generated key (the outbox position); nothing reads it.
+    return sa.insert(table).inline().values({name: sa.bindparam(name) for name in names})
 
 
 @attrs.frozen
@@ -82,6 +89,8 @@ class WriteStatements:
     version: CompiledWrite
     history: CompiledWrite
     outbox: CompiledWrite
+    #: Whether a save's own transaction goes through the driver's pipeline (psycopg, libpq 14+).
+    pipelined: bool
 
     @classmethod
     def compile(cls, tables: Tables, dialect: sa.Dialect) -> WriteStatements:
@@ -122,7 +131,113 @@ class WriteStatements:
             ),
             history=CompiledWrite.compile(_insert(h, [c.name for c in h.columns]), dialect),
             outbox=CompiledWrite.compile(_insert(o, outbox_columns), dialect),
+            pipelined=dialect.driver == "psycopg" and dialect.loaded_dbapi.Pipeline.is_supported(),
         )
+
+
+@attrs.frozen
+class GuardedWrite:
+    """One save's rows: the engagement row, then history and outbox rows that only make sense on it.
+
+    With ``expected_version`` 0 the row is created (refused if the id is taken); otherwise it is
+    updated only if still at ``expected_version``. Either way a row count other than one means
+    someone else saved first: nothing is written and ``ConcurrencyConflict`` is raised.
+    """
+
+    statements: WriteStatements
+    engagement_id: str
+    expected_version: int
+    row: Mapping[str, Any]
+    history: Sequence[Mapping[str, Any]]
+    outbox: Sequence[Mapping[str, Any]]
+
+    def run(self, cursor: Any) -> None:
+        """Statement by statement, inside the transaction ``cursor`` is in."""
+        if self._guard().execute(cursor, self._guard_values()) != 1:
+            raise self._conflict(cursor)
+        self.statements.history.execute_many(cursor, self.history)
+        self.statements.outbox.execute_many(cursor, self.outbox)
+
+    def commit(self, engine: sa.Engine) -> None:
+        """In a transaction of its own on a pooled connection: pipelined where the driver can.
+
+        A pipelined save whose connection turns out dead before COMMIT was sent (so nothing can
+        have been committed) runs once more on another connection.
+        """
+        if not self.statements.pipelined:
+            with write_transaction(engine) as cursor:
+                self.run(cursor)
+            return
+        try:
+            self._commit_pipelined(engine, retry=True)
+        except _Disconnected:
+            self._commit_pipelined(engine, retry=False)
+
+    def _guard(self) -> CompiledWrite:
+        return self.statements.create if self.expected_version == 0 else self.statements.update
+
+    def _guard_values(self) -> Mapping[str, Any]:
+        if self.expected_version == 0:
+            return self.row
+        return {**self.row, "b_id": self.engagement_id, "b_expected": self.expected_version}
+
+    def _conflict(self, cursor: Any) -> ConcurrencyConflict:
+        found = None
+        if self.expected_version > 0:  # a taken id on create says "no version", as it always has
+            self.statements.version.execute(cursor, {"id": self.engagement_id})
+            row = cursor.fetchone()
+            found = int(row[0]) if row else None
+        return ConcurrencyConflict(self.engagement_id, self.expected_version, found)
+
+    def _commit_pipelined(self, engine: sa.Engine, *, retry: bool) -> None:
+        dbapi = engine.dialect.loaded_dbapi
+        connection = _checkout(engine)
+        try:
+            driver = connection.driver_connection
+            try:
+                guard = self._send(driver)
+            except dbapi.Error as error:
+                if engine.dialect.is_disconnect(error, driver, None):
+                    connection.invalidate(error)
+                    if retry:
+                        raise _Disconnected from error
+                    raise
+                _rollback(connection, dbapi)
+                # A stale save usually fails here, on its history sequence that is already taken.
+                conflict = self._conflict(driver.cursor())
+                if conflict.found_version != self.expected_version:
+                    raise conflict from None
+                raise
+            if guard.rowcount != 1:
+                # The inserts may have gone in: roll them back, never COMMIT them.
+                _rollback(connection, dbapi)
+                raise self._conflict(driver.cursor())
+            driver.commit()
+        except _Disconnected:
+            raise  # the connection is invalidated already; nothing to roll back
+        except dbapi.Error as error:
+            _rollback(connection, dbapi)
+            raise sa.exc.DBAPIError.instance("save", None, error, dbapi.Error) from error
+        except BaseException:
+            _rollback(connection, dbapi)
+            raise
+        finally:
+            connection.close()
+
+    def _send(self, driver: Any) -> Any:
+        """BEGIN, the guarded write and the inserts in one round trip; returns the guard's cursor."""
+        # Leaving the block sends one Sync and reads every result back; no COMMIT is queued.
+        with driver.pipeline():
+            guard = driver.cursor()
+            self._guard().execute(guard, self._guard_values())
+            rows = driver.cursor()
+            self.statements.history.execute_many(rows, self.history)
+            self.statements.outbox.execute_many(rows, self.outbox)
+        return guard
+
+
+class _Disconnected(Exception):
+    """The connection died before COMMIT was sent: running the save again is safe."""
 
 
 def cursor_of(connection: sa.Connection) -> Any:
@@ -138,10 +253,7 @@ def write_transaction(engine: sa.Engine) -> Iterator[Any]:
     with ``BEGIN IMMEDIATE`` (one writer at a time), as the store's other write transactions do.
     """
     dbapi = engine.dialect.loaded_dbapi
-    try:
-        connection = engine.raw_connection()
-    except dbapi.Error as error:
-        raise sa.exc.DBAPIError.instance("connect", None, error, dbapi.Error) from error
+    connection = _checkout(engine)
     try:
         cursor = connection.cursor()
         if engine.dialect.name == "sqlite":
@@ -158,7 +270,17 @@ def write_transaction(engine: sa.Engine) -> Iterator[Any]:
         connection.close()
 
 
+def _checkout(engine: sa.Engine) -> Any:
+    dbapi = engine.dialect.loaded_dbapi
+    try:
+        return engine.raw_connection()
+    except dbapi.Error as error:
+        raise sa.exc.DBAPIError.instance("connect", None, error, dbapi.Error) from error
+
+
 def _rollback(connection: Any, dbapi: Any) -> None:
+    if not connection.is_valid:
+        return  # invalidated: the server ended its transaction with the connection
     try:
         connection.rollback()
     except dbapi.Error:

@@ -22,14 +22,13 @@ from sqlalchemy import event as sa_event
 
 from mentorflow import deadline_index
 from mentorflow._sqlschema import DEADLINES_STEP, READY_NOW, Tables, migrate_schema, utc_text
-from mentorflow._sqlwrite import WriteStatements, cursor_of, write_transaction
+from mentorflow._sqlwrite import GuardedWrite, WriteStatements, cursor_of
 from mentorflow.clock import Clock
 from mentorflow.compiled import CompiledMethod
 from mentorflow.deadline_index import DueDeadline
 from mentorflow.engine import Change
 from mentorflow.events import Event
 from mentorflow.exceptions import (
-    ConcurrencyConflict,
     InvalidDocument,
     InvalidInput,
     Problem,
@@ -115,7 +114,8 @@ class SqlStore:
     ) -> SqlStore:
         """A store on a SQLite file path or a database URL (``postgresql+psycopg://…``).
 
-        The schema is created or upgraded unless ``create`` is False.
+        The schema is created or upgraded unless ``create`` is False. ``busy_timeout`` (seconds)
+        is how long a SQLite writer waits for the write lock.
         """
         text = str(target)
         url = (
@@ -257,52 +257,33 @@ class SqlStore:
                 ],
             )
         found = self._deadlines(state)
-        values = self._row(state, found)
-        history_rows = [self._history_row(state.id, entry) for entry in new_entries]
-        outbox_rows = [self._outbox_row(event) for event in change.events]
         # The deadline index is rewritten only when the action moved a deadline.
         reindex = (
             found
             if found is not None and (previous is None or self._deadlines(previous) != found)
             else None
         )
+        values = self._row(state, found)
+        if expected_version == 0:
+            values = {**values, "id": state.id, "method_id": state.method_id}
+        write = GuardedWrite(
+            self._writes,
+            state.id,
+            expected_version,
+            values,
+            [self._history_row(state.id, entry) for entry in new_entries],
+            [self._outbox_row(event) for event in change.events],
+        )
         if expected_version > 0 and reindex is None:
-            # The common save: three statements on the driver's cursor, nothing else to do.
-            with write_transaction(self.engine) as cursor:
-                self._write(cursor, state, values, expected_version, history_rows, outbox_rows)
+            # The common save: nothing to write beyond the guarded rows.
+            write.commit(self.engine)
             return
         with self.engine.begin() as conn:
-            cursor = cursor_of(conn)
-            self._write(cursor, state, values, expected_version, history_rows, outbox_rows)
+            write.run(cursor_of(conn))
             if expected_version == 0:
                 self._insert_participants(conn, state)
             if reindex is not None:
                 deadline_index.sync(conn, self.tables.deadlines, state, reindex)
-
-    def _write(
-        self,
-        cursor: Any,
-        state: EngagementState,
-        values: dict[str, Any],
-        expected_version: int,
-        history_rows: list[dict[str, Any]],
-        outbox_rows: list[dict[str, Any]],
-    ) -> None:
-        """The snapshot row (created, or compare-and-set on its version), history and outbox."""
-        w = self._writes
-        if expected_version == 0:
-            row = {**values, "id": state.id, "method_id": state.method_id}
-            if w.create.execute(cursor, row) != 1:
-                raise ConcurrencyConflict(state.id, 0, None)
-        elif (
-            w.update.execute(cursor, {**values, "b_id": state.id, "b_expected": expected_version})
-            != 1
-        ):
-            w.version.execute(cursor, {"id": state.id})
-            found = cursor.fetchone()
-            raise ConcurrencyConflict(state.id, expected_version, found[0] if found else None)
-        w.history.execute_many(cursor, history_rows)
-        w.outbox.execute_many(cursor, outbox_rows)
 
     def _insert_participants(self, conn: sa.Connection, state: EngagementState) -> None:
         people = [

@@ -192,7 +192,7 @@ class GuardedWrite:
     def _commit_pipelined(self, engine: sa.Engine, *, retry: bool) -> None:
         dbapi = engine.dialect.loaded_dbapi
         connection = _checkout(engine)
-        try:
+        with _rolled_back_on_error(connection, dbapi):
             driver = connection.driver_connection
             try:
                 guard = self._send(driver)
@@ -213,16 +213,6 @@ class GuardedWrite:
                 _rollback(connection, dbapi)
                 raise self._conflict(driver.cursor())
             driver.commit()
-        except _Disconnected:
-            raise  # the connection is invalidated already; nothing to roll back
-        except dbapi.Error as error:
-            _rollback(connection, dbapi)
-            raise sa.exc.DBAPIError.instance("save", None, error, dbapi.Error) from error
-        except BaseException:
-            _rollback(connection, dbapi)
-            raise
-        finally:
-            connection.close()
 
     def _send(self, driver: Any) -> Any:
         """BEGIN, the guarded write and the inserts in one round trip; returns the guard's cursor."""
@@ -254,17 +244,25 @@ def write_transaction(engine: sa.Engine) -> Iterator[Any]:
     """
     dbapi = engine.dialect.loaded_dbapi
     connection = _checkout(engine)
-    try:
+    with _rolled_back_on_error(connection, dbapi):
         cursor = connection.cursor()
         if engine.dialect.name == "sqlite":
             cursor.execute("BEGIN IMMEDIATE")
         yield cursor
         connection.commit()
+
+
+@contextmanager
+def _rolled_back_on_error(connection: Any, dbapi: Any) -> Iterator[None]:
+    """Rolls back when the block raises (driver errors as SQLAlchemy's), then hands
+    ``connection`` back to the pool."""
+    try:
+        yield
     except dbapi.Error as error:
         _rollback(connection, dbapi)
         raise sa.exc.DBAPIError.instance("save", None, error, dbapi.Error) from error
     except BaseException:
-        _rollback(connection, dbapi)
+        _rollback(connection, dbapi)  # nothing to do when already invalidated (_Disconnected)
         raise
     finally:
         connection.close()

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from mentorflow import rock2017 as rock
 from mentorflow.catalog import compiled
+from mentorflow.clock import Clock
 from mentorflow.model import VisitWindow
 from mentorflow.sqlstore import SqlStore
 from mentorflow.store import StoredEngagement
@@ -69,8 +70,14 @@ def open_store(backend: str, tmp_path: Path) -> Iterator[SqlStore]:
         drop_schema(schema)
 
 
-def bologna(store: SqlStore, engagement_id: str = "rock-mentoring-bologna") -> StoredEngagement:
-    """The ROCK mentoring of Bologna, created in ``store``."""
+def bologna(
+    store: SqlStore,
+    engagement_id: str = "rock-mentoring-bologna",
+    *,
+    at: pendulum.DateTime | None = CREATED,
+    clock: Clock | None = None,
+) -> StoredEngagement:
+    """The ROCK mentoring of Bologna, created in ``store`` at ``at`` (or the clock's time)."""
     plan = rock.programme()[2]
     return StoredEngagement.start(
         compiled(plan.method_id),
@@ -80,7 +87,8 @@ def bologna(store: SqlStore, engagement_id: str = "rock-mentoring-bologna") -> S
         organisations=plan.organisations,
         participants=plan.participants,
         actor=FACILITATOR,
-        at=CREATED,
+        at=at,
+        clock=clock,
         themes=plan.themes,
         visits=plan.visits,
     )

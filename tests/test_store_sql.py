@@ -299,20 +299,10 @@ def test_starting_without_a_time_or_clock_names_the_field_and_writes_nothing(
     store: SqlStore,
 ) -> None:
     """No time and no clock: InvalidInput naming $.at, and no engagement row appears."""
-    from mentorflow import rock2017 as rock
     from mentorflow.exceptions import InvalidInput
 
-    plan = rock.programme()[2]
     with pytest.raises(InvalidInput) as raised:
-        StoredEngagement.start(
-            compiled(plan.method_id),
-            store=store,
-            id="no-time",
-            title=plan.title,
-            organisations=plan.organisations,
-            participants=plan.participants,
-            actor=FACILITATOR,
-        )
+        bologna(store, "no-time", at=None)
     assert [p.path for p in raised.value.problems] == ["$.at"]
     with pytest.raises(UnknownEngagement):
         store.load("no-time")
@@ -320,20 +310,8 @@ def test_starting_without_a_time_or_clock_names_the_field_and_writes_nothing(
 
 def test_a_clock_gives_the_time_of_creation(store: SqlStore) -> None:
     """With no ``at``, the injected clock dates the creation; the wall clock is never read."""
-    from mentorflow import rock2017 as rock
-
-    plan = rock.programme()[2]
     clock = FrozenClock(CREATED.add(days=3))
-    engagement = StoredEngagement.start(
-        compiled(plan.method_id),
-        store=store,
-        id="clocked",
-        title=plan.title,
-        organisations=plan.organisations,
-        participants=plan.participants,
-        actor=FACILITATOR,
-        clock=clock,
-    )
+    engagement = bologna(store, "clocked", at=None, clock=clock)
     assert store.load("clocked").history[0].at == clock.now() == engagement.history[0].at
 
 

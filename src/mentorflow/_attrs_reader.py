@@ -11,6 +11,7 @@ then reads the document again with the detailed converter to name every problem.
 from __future__ import annotations
 
 import enum
+import functools
 import linecache
 import types
 import typing
@@ -21,13 +22,13 @@ import attrs
 import cattrs
 from cattrs.errors import ForbiddenExtraKeysError
 
-__all__ = ["make_attrs_reader"]
+__all__ = ["enum_members", "make_attrs_reader", "optional_inner"]
 
 #: Scalars whose check is one ``type(v) is X`` test: ``bool`` is not an ``int`` here.
 _EXACT = (str, int, bool)
 
 
-def _optional_inner(kind: Any) -> Any:
+def optional_inner(kind: Any) -> Any:
     """``X`` for ``X | None``, else None."""
     args = typing.get_args(kind)
     if typing.get_origin(kind) in (Union, types.UnionType) and len(args) == 2:
@@ -52,7 +53,9 @@ def _is_enum(kind: Any) -> bool:
     return isinstance(kind, type) and issubclass(kind, enum.Enum)
 
 
-def _members(kind: type[enum.Enum]) -> dict[object, enum.Enum]:
+@functools.cache
+def enum_members(kind: type[enum.Enum]) -> dict[object, enum.Enum]:
+    """``kind``'s members by value: a lookup here is several times cheaper than ``kind(value)``."""
     return {member.value: member for member in kind}
 
 
@@ -80,7 +83,7 @@ class _Source:
             k = self.name("k", kind)
             self.add(indent, f"if {var}.__class__ is not {k}:", f"    {self.fail(kind, var)}")
         elif _is_enum(kind):
-            e, m = self.name("e", kind), self.name("m", _members(kind))
+            e, m = self.name("e", kind), self.name("m", enum_members(kind))
             # Only str and int values are looked up, so 1.0 or True never match a member 1.
             self.add(
                 indent,
@@ -98,7 +101,7 @@ class _Source:
                 f"{var}_ = {memo}.get({var})",
                 f"{var} = {var}_ if {var}_ is not None else {hook}({var}, {self.name('t', kind)})",
             )
-        elif (inner := _optional_inner(kind)) is not None:
+        elif (inner := optional_inner(kind)) is not None:
             self.add(indent, f"if {var} is not None:")
             self.read(inner, var, indent + "    ")
         elif (sequence := _sequence_of(kind)) is not None:
@@ -118,7 +121,7 @@ class _Source:
             self.read(item, "i", indent + "    ")
             self.add(indent, f"{var} = {b}({var})")
         elif _is_enum(item):
-            m, hook, t = self.name("m", _members(item)), self.hook(item), self.name("t", item)
+            m, hook, t = self.name("m", enum_members(item)), self.hook(item), self.name("t", item)
             # The hook reads anything but a plain str or int (a member, or a value to refuse).
             self.add(
                 indent,
@@ -126,7 +129,7 @@ class _Source:
                 f" else {hook}(i, {t}) for i in {var}])",
             )
         else:
-            hook, t = self.name("h", self.converter.get_structure_hook(item)), self.name("t", item)
+            hook, t = self.hook(item), self.name("t", item)
             self.add(indent, f"{var} = {b}([{hook}(i, {t}) for i in {var}]) if {var} else {b}()")
 
     def hook(self, kind: Any) -> str:

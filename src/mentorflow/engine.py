@@ -297,20 +297,9 @@ def check(
     related: Mapping[str, str] | None = None,
 ) -> Verdict:
     """Every reason ``trigger`` may not fire now, and every warning; never raises for a refusal."""
-    return _evaluate(method, state, method.trigger(trigger), actor, as_instant(at), reason, related)
-
-
-def _evaluate(
-    method: CompiledMethod,
-    state: EngagementState,
-    spec: TriggerSpec,
-    actor: str,
-    at: pendulum.DateTime,
-    reason: str | None,
-    related: Mapping[str, str] | None,
-) -> Verdict:
-    dest, unmet, warnings = _findings(method, state, spec, actor, at, reason, related)
-    return _verdict(method, state, spec, at, dest, unmet, warnings)
+    spec, instant = method.trigger(trigger), as_instant(at)
+    dest, unmet, warnings = _findings(method, state, spec, actor, instant, reason, related)
+    return _verdict(method, state, spec, instant, dest, unmet, warnings)
 
 
 def _verdict(
@@ -349,10 +338,7 @@ def _findings(
                 f"{spec.name} applies in {', '.join(spec.sources)}, not in {state.phase}",
             )
         )
-    for party in spec.parties:
-        if belongs_to(participant, party, visit):
-            break
-    else:
+    if not any(belongs_to(participant, party, visit) for party in spec.parties):
         unmet.append(
             Finding(
                 ROLE_RULE,

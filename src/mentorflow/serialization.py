@@ -17,7 +17,6 @@ import datetime as dt
 import enum
 import functools
 import itertools
-import types
 import typing
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar, Union
@@ -36,7 +35,7 @@ from cattrs.errors import (
 
 from mentorflow import events as ev
 from mentorflow import reminders
-from mentorflow._attrs_reader import make_attrs_reader
+from mentorflow._attrs_reader import enum_members, make_attrs_reader, optional_inner
 from mentorflow.deliverables import CONTENT_TYPES, DeliverableContent
 from mentorflow.exceptions import InvalidDocument, Problem
 from mentorflow.requirements import REQUIREMENT_TYPES, Requirement
@@ -239,16 +238,11 @@ def _strict(kind: type, label: str) -> Callable[[object, object], Any]:
     return load
 
 
-@functools.cache
-def _members(kind: type[enum.Enum]) -> dict[object, enum.Enum]:
-    return {member.value: member for member in kind}
-
-
 def _load_enum(value: object, kind: type[enum.Enum]) -> enum.Enum:
     # A table lookup: calling the enum class costs several times more on every field read.
     if type(value) is kind:
         return value  # a member, in a dict built in code
-    member = _members(kind).get(value) if type(value) is str or type(value) is int else None
+    member = enum_members(kind).get(value) if type(value) is str or type(value) is int else None
     if member is None:
         known = ", ".join(str(m.value) for m in kind)
         raise _Mismatch(f"{value!r} is not a {kind.__name__} ({known})")
@@ -318,17 +312,12 @@ def _sequence_hook(kind: Any, converter: cattrs.Converter) -> Callable[[Any, Any
 
 
 def _is_optional(kind: Any) -> bool:
-    args = typing.get_args(kind)
-    return (
-        typing.get_origin(kind) in (Union, types.UnionType)
-        and len(args) == 2
-        and type(None) in args
-    )
+    return optional_inner(kind) is not None
 
 
 def _optional_hook(kind: Any, converter: cattrs.Converter) -> Callable[[Any, Any], Any]:
     # cattrs resolves the inner type's hook on every call; here it is resolved once.
-    inner = next(a for a in typing.get_args(kind) if a is not type(None))
+    inner = optional_inner(kind)
     inner_hook = converter.get_structure_hook(inner)
 
     def load_optional(value: Any, _: Any) -> Any:

@@ -294,10 +294,11 @@ def _solve_reduced(
 ) -> set[Pair] | None:
     """The optimal pairs found on the candidates the LP bound keeps (see ``_reduction``); None
     when the reduction does not apply and the whole model must be solved."""
-    gain, matrix, row_upper, lower, upper = model.arrays()
-    removable = np.zeros(len(gain), dtype=bool)
+    removable = np.zeros(len(model.gain), dtype=bool)
     for pair, var in pair_var.items():
         removable[var] = pair not in problem.parameters.pinned
+    if not removable.any() or not model.row_upper:
+        return None
 
     def solve_kept(keep: np.ndarray) -> tuple[float, set[Pair]] | None:
         # Built again from the kept pairs, not cut from the whole model: the smaller model has
@@ -310,11 +311,10 @@ def _solve_reduced(
         point = sub_model.solve() if sub_vars else np.zeros(0)
         if point is None:
             return None
-        value = float(np.array(sub_model.gain) @ point) if sub_vars else 0.0
+        value = float(np.array(sub_model.gain) @ point)
         return value, _chosen(point, sub_vars)
 
-    if not removable.any() or not len(row_upper):
-        return None
+    gain, matrix, row_upper, lower, upper = model.arrays()
     return solve_reduced(gain, matrix, row_upper, lower, upper, removable, solve_kept)
 
 

@@ -1,15 +1,21 @@
-"""The pipelined PostgreSQL save on a real server: stale saves and dead connections."""
+"""The one-statement PostgreSQL save on a real server: stale saves, broken connections, and
+connections handed back to the pool as they were taken."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from _stores import FACILITATOR, PG_URL, bologna, drop_schema, store_target
+from _stores import FACILITATOR, PG_URL, bologna, drop_schema, postgres_or_skip, store_target
+from _tcp_proxy import CuttingProxy, Moment
+from mentorflow._sqlwrite import OUTBOX_COLUMNS, GuardedWrite
 from mentorflow.exceptions import ConcurrencyConflict
 from mentorflow.sqlstore import SqlStore
 from mentorflow.store import StoredEngagement
@@ -26,8 +32,8 @@ def open_pg(tmp_path: Path) -> Iterator[OpenStore]:
     _, schema = store_target("postgresql", tmp_path)
     opened: list[SqlStore] = []
 
-    def open_store(**options: float) -> SqlStore:
-        opened.append(SqlStore.open(PG_URL, schema=schema, **options))
+    def open_store(url: str = PG_URL, **options: float) -> SqlStore:
+        opened.append(SqlStore.open(url, schema=schema, **options))
         return opened[-1]
 
     yield open_store
@@ -84,12 +90,9 @@ def test_stale_save_whose_history_sequence_is_taken_conflicts(open_pg: OpenStore
     assert store.load(ID) == first.state
 
 
-def test_stale_save_whose_inserts_succeed_is_rolled_back(open_pg: OpenStore) -> None:
-    """When the update matched no row but every insert went in, nothing is committed.
-
-    Only reachable when rows were removed by hand: normally a stale save collides on its
-    history sequence and its event ids, as in the test above.
-    """
+def test_stale_save_whose_rows_are_free_writes_none_of_them(open_pg: OpenStore) -> None:
+    """When the update matches no row, the history and outbox inserts take no rows either, even
+    where their keys are free (only reachable when rows were removed by hand)."""
     store = open_pg()
     bologna(store)
     first, second = StoredEngagement.load(store, ID), StoredEngagement.load(store, ID)
@@ -122,15 +125,19 @@ def test_a_failed_insert_that_is_no_conflict_is_sqlalchemys_error(open_pg: OpenS
         assert store.load_on(conn, ID).version == 1
 
 
-def test_a_save_on_the_callers_engine_replaces_a_dead_connection_and_writes_once(
-    open_pg: OpenStore,
+@pytest.mark.parametrize("engine_kind", ["the caller's, without pre-ping", "SqlStore.open's"])
+def test_a_save_replaces_a_connection_killed_between_saves_and_writes_once(
+    open_pg: OpenStore, engine_kind: str
 ) -> None:
-    """On an engine without pre-ping, the pooled connection dies between two saves; the next
-    save runs again on a fresh one (COMMIT was never sent on the dead one), writing its rows
-    exactly once."""
+    """The pooled connection dies between two saves. A save does not ping first: its statement
+    fails on the dead connection, the save reads that nothing was written and runs again on a
+    fresh one, writing its rows exactly once."""
     opened = open_pg()
     bologna(opened)
-    store = SqlStore(sa.create_engine(PG_URL), schema=opened.tables.engagements.schema)
+    if engine_kind == "SqlStore.open's":
+        store = open_pg()
+    else:
+        store = SqlStore(sa.create_engine(PG_URL), schema=opened.tables.engagements.schema)
     engagement = StoredEngagement.load(store, ID)
     killed = _backend_pid(store)
     history, outbox = _counts(store)
@@ -152,3 +159,174 @@ def test_a_store_opened_by_url_pings_before_use(open_pg: OpenStore) -> None:
     _terminate(killed)
     assert store.load(ID).version == 1
     assert _backend_pid(store) != killed
+
+
+@pytest.fixture
+def proxy() -> Iterator[CuttingProxy]:
+    """A cutting TCP proxy in front of the test server."""
+    postgres_or_skip()
+    url = sa.make_url(PG_URL)
+    cutter = CuttingProxy((url.host or "127.0.0.1", url.port or 5432))
+    yield cutter
+    cutter.close()
+
+
+def _through(proxy: CuttingProxy) -> str:
+    url = sa.make_url(PG_URL).set(host="127.0.0.1", port=proxy.port)
+    return url.render_as_string(hide_password=False)
+
+
+MARKER = "cut-this-save"
+
+
+@pytest.mark.parametrize("moment", ["before it reaches the server", "before the answer comes back"])
+def test_a_save_whose_connection_is_cut_finishes_and_writes_once(
+    open_pg: OpenStore, proxy: CuttingProxy, moment: Moment
+) -> None:
+    """The network cuts a save's connection before its statement reaches the server, or after
+    the server committed it but before the answer came back. The save reads which it was,
+    runs again only in the first case, and its rows are there exactly once."""
+    direct = open_pg()
+    bologna(direct)
+    store = open_pg(_through(proxy))
+    engagement = StoredEngagement.load(store, ID)
+    proxy.arm(MARKER.encode(), moment)
+    engagement.fire("pause", actor=FACILITATOR, at=engagement.history[-1].at, reason=MARKER)
+    assert proxy.cut.is_set()
+    assert engagement.version == 2
+    assert direct.load(ID) == engagement.state
+    assert direct.history(ID) == engagement.history
+    stored = [entry.event_id for entry in direct.outbox(ID)]
+    assert stored == [i for h in engagement.history for i in h.event_ids]
+
+
+def test_a_save_cut_before_it_arrives_while_another_worker_saves_conflicts(
+    open_pg: OpenStore, proxy: CuttingProxy
+) -> None:
+    """Another worker saves while this save's connection is being cut: the save reads that the
+    version is taken by rows that are not its own and raises ConcurrencyConflict."""
+    direct = open_pg()
+    bologna(direct)
+    other = StoredEngagement.load(direct, ID)
+    store = open_pg(_through(proxy))
+    engagement = StoredEngagement.load(store, ID)
+    proxy.arm(MARKER.encode(), "before it reaches the server", on_cut=lambda: _pause(other))
+    with pytest.raises(ConcurrencyConflict) as caught:
+        engagement.fire("pause", actor=FACILITATOR, at=engagement.history[-1].at, reason=MARKER)
+    assert (caught.value.expected_version, caught.value.found_version) == (1, 2)
+    assert engagement.version == 1
+    assert direct.load(ID) == other.state
+
+
+def _autocommit_in_pool(store: SqlStore) -> list[bool]:
+    """The autocommit setting of every connection the pool holds, checked out all at once."""
+    taken = [store.engine.raw_connection() for _ in range(store.engine.pool.checkedin())]  # type: ignore[attr-defined]
+    try:
+        return [bool(c.driver_connection.autocommit) for c in taken]
+    finally:
+        for connection in taken:
+            connection.close()
+
+
+def test_connections_go_back_to_the_pool_in_transaction_mode(open_pg: OpenStore) -> None:
+    """The one-statement save runs in autocommit; after a save, a conflict and a failed insert
+    every pooled connection is back in transaction mode, so other writes stay atomic."""
+    store = open_pg()
+    engagement = bologna(store)
+    stale = StoredEngagement.load(store, ID)
+    _pause(engagement)
+    assert not any(_autocommit_in_pool(store))
+    with pytest.raises(ConcurrencyConflict):
+        _pause(stale)
+    h = store.tables.history
+    with store.engine.begin() as conn:
+        row = conn.execute(sa.select(h).where(h.c.engagement_id == ID)).first()
+        assert row is not None
+        conn.execute(h.insert().values({**row._asdict(), "sequence": 3}))
+    with pytest.raises(sa.exc.IntegrityError):
+        engagement.fire("resume", actor=FACILITATOR, at=engagement.history[-1].at)
+    flags = _autocommit_in_pool(store)
+    assert flags
+    assert not any(flags)
+
+
+_TEXT = st.text(st.characters(blacklist_characters="\x00"), max_size=40)
+
+
+def test_the_one_statement_save_writes_any_number_of_rows_as_given(open_pg: OpenStore) -> None:
+    """For any number of history and outbox rows and any text in them, the one statement writes
+    exactly the rows given with the engagement row, or, when stale, nothing at all."""
+    store = open_pg()
+    bologna(store)
+
+    @settings(max_examples=25, deadline=None)
+    @given(
+        history=st.lists(_TEXT, min_size=1, max_size=3),
+        events=st.lists(_TEXT, max_size=4),
+        stale=st.booleans(),
+    )
+    def check(history: list[str], events: list[str], stale: bool) -> None:
+        before = _rows(store)
+        version = before[0][ID][0]
+        row = {
+            "version": version + len(history),
+            "phase": "paused",
+            "method_version": 1,
+            "snapshot": f"snapshot {version}",
+            "next_deadline": None,
+            "updated_at": "t",
+        }
+        history_rows = [
+            {
+                "engagement_id": ID,
+                "sequence": version + 1 + i,
+                "at": "t",
+                "actor": text,
+                "action": "a",
+                "subject": text,
+                "to_phase": "p",
+                "entry": f"{version} {i} {text}",
+            }
+            for i, text in enumerate(history)
+        ]
+        outbox_rows = [
+            {
+                "event_id": f"{ID}#{version}/{i}",
+                "engagement_id": ID,
+                "sequence": version + 1,
+                "event_type": "E",
+                "payload": text,
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": "",
+            }
+            for i, text in enumerate(events)
+        ]
+        expected = version - 1 if stale else version
+        write = GuardedWrite(store._writes, ID, expected, row, history_rows, outbox_rows)
+        if stale:
+            with pytest.raises(ConcurrencyConflict):
+                write.commit(store.engine)
+            assert _rows(store) == before
+            return
+        write.commit(store.engine)
+        versions, written_history, written_outbox = _rows(store)
+        assert versions[ID] == (row["version"], row["snapshot"])
+        assert written_history[len(before[1]) :] == [tuple(r.values()) for r in history_rows]
+        assert written_outbox[len(before[2]) :] == [tuple(r.values()) for r in outbox_rows]
+
+    check()
+
+
+def _rows(
+    store: SqlStore,
+) -> tuple[dict[str, tuple[int, str]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """Engagement versions and snapshots by id, every history row, every outbox row written."""
+    t = store.tables
+    h, o = t.history, t.outbox
+    written = [o.c[name] for name in OUTBOX_COLUMNS]
+    with store.reading() as conn:
+        versions = {r.id: (r.version, r.snapshot) for r in conn.execute(sa.select(t.engagements))}
+        history = [tuple(r) for r in conn.execute(sa.select(h).order_by(h.c.sequence))]
+        outbox = [tuple(r) for r in conn.execute(sa.select(*written).order_by(o.c.position))]
+    return versions, history, outbox

@@ -9,24 +9,46 @@ SQLAlchemy's exceptions, as ``Connection.execute`` would raise them.
 
 ``GuardedWrite`` is one save's rows: the engagement row (created, or compare-and-set on the
 version it was loaded at) and the history and outbox rows that commit with it or not at all.
-On psycopg its own transaction is pipelined: BEGIN, the update and the inserts go in one round
-trip, COMMIT in a second once the update's row count says the save was not stale.
+On PostgreSQL (psycopg) the common save is a single statement run in autocommit: the
+compare-and-set update in a data-modifying CTE, and inserts that take their rows only from a
+matched update. One statement is one transaction and one round trip, with no BEGIN and no
+COMMIT to send. Its connection is not pinged first: if the connection turns out broken, the
+save reads back whether its rows were committed and runs again only if they were not.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import attrs
 import sqlalchemy as sa
+from sqlalchemy import event as sa_event
 from sqlalchemy.dialects import postgresql, sqlite
 
 from mentorflow._sqlschema import Tables
 from mentorflow.exceptions import ConcurrencyConflict
 
-__all__ = ["CompiledWrite", "GuardedWrite", "WriteStatements", "cursor_of", "write_transaction"]
+__all__ = [
+    "CompiledWrite",
+    "OUTBOX_COLUMNS",
+    "GuardedWrite",
+    "WriteStatements",
+    "cursor_of",
+    "ping_on_checkout",
+    "write_transaction",
+]
+
+#: True while a one-statement save checks out its connection: the checkout ping is skipped there,
+#: because the save settles a broken connection's outcome itself.
+_UNPINGED: ContextVar[bool] = ContextVar("mentorflow_unpinged", default=False)
+#: Marks a pooled connection not yet checked out since it was opened (no ping needed).
+_FRESH = "mentorflow_fresh"
+#: How long (seconds) a save whose connection broke waits for the engagement row's lock before
+#: reading whether it was committed.
+SETTLE_LOCK_TIMEOUT = 5
 
 
 @attrs.frozen
@@ -56,6 +78,11 @@ class CompiledWrite:
         cursor.execute(self.sql, self.parameters(values))
         return int(cursor.rowcount)
 
+    def fetch_one(self, cursor: Any, values: Mapping[str, Any]) -> Any:
+        """Run a query once; returns its first row, or None."""
+        cursor.execute(self.sql, self.parameters(values))
+        return cursor.fetchone()
+
     def execute_many(self, cursor: Any, rows: Sequence[Mapping[str, Any]]) -> None:
         """Run once per row, in order."""
         if len(rows) == 1:
@@ -75,9 +102,44 @@ def _insert_new(table: sa.Table, dialect: sa.Dialect) -> sa.Insert:
     return insert.values({c.name: sa.bindparam(c.name) for c in table.columns})
 
 
+def _save_statement(
+    update: sa.Update, targets: Sequence[tuple[sa.Table, Sequence[str], str, int]]
+) -> sa.Select[Any]:
+    """``update`` as a CTE, then for each (table, columns, prefix, n) an insert of ``n`` rows
+    whose parameters are named ``{prefix}{i}_{column}``, each row selected from the update's
+    result: a stale save (no row matched) inserts nothing. Returns how many rows matched."""
+    changed = update.returning(sa.literal_column("1")).cte("changed")
+    query = sa.select(sa.func.count()).select_from(changed)
+    for table, columns, prefix, n in targets:
+        if n == 0:
+            continue
+        rows = [
+            sa.select(
+                *[sa.bindparam(f"{prefix}{i}_{c}", type_=table.c[c].type) for c in columns]
+            ).select_from(changed)
+            for i in range(n)
+        ]
+        written = sa.insert(table).from_select(columns, sa.union_all(*rows) if n > 1 else rows[0])
+        query = query.add_cte(written.cte(f"written_{table.name}"))
+    return query
+
+
 def _insert(table: sa.Table, names: Sequence[str]) -> sa.Insert:
     # inline(): no RETURNING of the generated key (the outbox position); nothing reads it.
     return sa.insert(table).inline().values({name: sa.bindparam(name) for name in names})
+
+
+#: The outbox columns a save writes (the rest take their defaults).
+OUTBOX_COLUMNS = (
+    "event_id",
+    "engagement_id",
+    "sequence",
+    "event_type",
+    "payload",
+    "status",
+    "attempts",
+    "next_attempt_at",
+)
 
 
 @attrs.frozen
@@ -87,10 +149,17 @@ class WriteStatements:
     create: CompiledWrite
     update: CompiledWrite
     version: CompiledWrite
+    #: The version, and the history entry at one sequence (NULL when absent), read for update.
+    outcome: CompiledWrite
     history: CompiledWrite
     outbox: CompiledWrite
-    #: Whether a save's own transaction goes through the driver's pipeline (psycopg, libpq 14+).
-    pipelined: bool
+    #: Whether the common save runs as one statement in autocommit (PostgreSQL with psycopg).
+    one_statement: bool
+    _tables: Tables
+    _dialect: sa.Dialect
+    _update_statement: sa.Update
+    #: Combined statements compiled so far, by (history rows, outbox rows).
+    _combined: dict[tuple[int, int], CompiledWrite] = attrs.field(factory=dict, init=False)
 
     @classmethod
     def compile(cls, tables: Tables, dialect: sa.Dialect) -> WriteStatements:
@@ -113,26 +182,45 @@ class WriteStatements:
                 }
             )
         )
-        outbox_columns = [
-            "event_id",
-            "engagement_id",
-            "sequence",
-            "event_type",
-            "payload",
-            "status",
-            "attempts",
-            "next_attempt_at",
-        ]
+        entry_at = sa.and_(h.c.engagement_id == e.c.id, h.c.sequence == sa.bindparam("sequence"))
+        outcome = (
+            sa.select(e.c.version, h.c.entry)
+            .select_from(e.outerjoin(h, entry_at))
+            .where(e.c.id == sa.bindparam("id"))
+        )
+        if dialect.name == "postgresql":
+            # Waits for a transaction still holding the row: the outcome read is a final one.
+            outcome = outcome.with_for_update(read=True, of=e)
         return cls(
             create=CompiledWrite.compile(_insert_new(e, dialect), dialect),
             update=CompiledWrite.compile(update, dialect),
             version=CompiledWrite.compile(
                 sa.select(e.c.version).where(e.c.id == sa.bindparam("id")), dialect
             ),
+            outcome=CompiledWrite.compile(outcome, dialect),
             history=CompiledWrite.compile(_insert(h, [c.name for c in h.columns]), dialect),
-            outbox=CompiledWrite.compile(_insert(o, outbox_columns), dialect),
-            pipelined=dialect.driver == "psycopg" and dialect.loaded_dbapi.Pipeline.is_supported(),
+            outbox=CompiledWrite.compile(_insert(o, OUTBOX_COLUMNS), dialect),
+            one_statement=dialect.name == "postgresql" and dialect.driver == "psycopg",
+            tables=tables,
+            dialect=dialect,
+            update_statement=update,
         )
+
+    def combined(self, history: int, outbox: int) -> CompiledWrite:
+        """The update and the inserts of ``history`` history and ``outbox`` outbox rows as one
+        statement (see ``_save_statement``), compiled on first use for that many rows."""
+        found = self._combined.get((history, outbox))
+        if found is None:
+            h = self._tables.history
+            targets = [
+                (h, [c.name for c in h.columns], "h", history),
+                (self._tables.outbox, OUTBOX_COLUMNS, "o", outbox),
+            ]
+            found = CompiledWrite.compile(
+                _save_statement(self._update_statement, targets), self._dialect
+            )
+            self._combined[(history, outbox)] = found
+        return found
 
 
 @attrs.frozen
@@ -159,19 +247,31 @@ class GuardedWrite:
         self.statements.outbox.execute_many(cursor, self.outbox)
 
     def commit(self, engine: sa.Engine) -> None:
-        """In a transaction of its own on a pooled connection: pipelined where the driver can.
+        """In a transaction of its own on a pooled connection: one statement where it can.
 
-        A pipelined save whose connection turns out dead before COMMIT was sent (so nothing can
-        have been committed) runs once more on another connection.
+        If that statement's connection breaks, it may or may not have been committed: the save
+        reads back whether its rows are there, and runs once more, on a pinged connection, only
+        if they are not.
         """
-        if not self.statements.pipelined:
+        if not self.statements.one_statement or self.expected_version == 0:
             with write_transaction(engine) as cursor:
                 self.run(cursor)
             return
         try:
-            self._commit_pipelined(engine, retry=True)
-        except _Disconnected:
-            self._commit_pipelined(engine, retry=False)
+            self._write_at_once(engine, ping=False)
+            return
+        except _Broken:
+            if self._stored(engine):
+                return
+        try:
+            self._write_at_once(engine, ping=True)
+        except ConcurrencyConflict:
+            # The first attempt may have been committed after all, once its server caught up.
+            if not self._stored(engine):
+                raise
+        except _Broken as broken:
+            if not self._stored(engine):
+                raise _wrapped(broken.error, engine.dialect.loaded_dbapi) from broken.error
 
     def _guard(self) -> CompiledWrite:
         return self.statements.create if self.expected_version == 0 else self.statements.update
@@ -189,45 +289,104 @@ class GuardedWrite:
             found = int(row[0]) if row else None
         return ConcurrencyConflict(self.engagement_id, self.expected_version, found)
 
-    def _commit_pipelined(self, engine: sa.Engine, *, retry: bool) -> None:
+    def _write_at_once(self, engine: sa.Engine, *, ping: bool) -> None:
+        """The save as one statement in autocommit; raises _Broken when the connection broke."""
         dbapi = engine.dialect.loaded_dbapi
-        connection = _checkout(engine)
+        connection = _checkout(engine, ping=ping)
         with _rolled_back_on_error(connection, dbapi):
             driver = connection.driver_connection
+            cursor = driver.cursor()
+            statement = self.statements.combined(len(self.history), len(self.outbox))
+            # One statement is one transaction: no BEGIN and no COMMIT round trips.
+            driver.autocommit = True
             try:
-                guard = self._send(driver)
+                (matched,) = statement.fetch_one(cursor, self._combined_values())
             except dbapi.Error as error:
                 if engine.dialect.is_disconnect(error, driver, None):
                     connection.invalidate(error)
-                    if retry:
-                        raise _Disconnected from error
-                    raise
-                _rollback(connection, dbapi)
-                # A stale save usually fails here, on its history sequence that is already taken.
-                conflict = self._conflict(driver.cursor())
+                    raise _Broken(error) from error
+                _leave_autocommit(connection, driver)
+                conflict = self._conflict(cursor)
                 if conflict.found_version != self.expected_version:
                     raise conflict from None
                 raise
-            if guard.rowcount != 1:
-                # The inserts may have gone in: roll them back, never COMMIT them.
-                _rollback(connection, dbapi)
-                raise self._conflict(driver.cursor())
-            driver.commit()
+            finally:
+                _leave_autocommit(connection, driver)
+            if matched != 1:
+                raise self._conflict(cursor)  # stale: the inserts took no rows either
 
-    def _send(self, driver: Any) -> Any:
-        """BEGIN, the guarded write and the inserts in one round trip; returns the guard's cursor."""
-        # Leaving the block sends one Sync and reads every result back; no COMMIT is queued.
-        with driver.pipeline():
-            guard = driver.cursor()
-            self._guard().execute(guard, self._guard_values())
-            rows = driver.cursor()
-            self.statements.history.execute_many(rows, self.history)
-            self.statements.outbox.execute_many(rows, self.outbox)
-        return guard
+    def _combined_values(self) -> dict[str, Any]:
+        values = dict(self._guard_values())
+        for prefix, rows in (("h", self.history), ("o", self.outbox)):
+            for i, row in enumerate(rows):
+                values.update({f"{prefix}{i}_{name}": value for name, value in row.items()})
+        return values
+
+    def _stored(self, engine: sa.Engine) -> bool:
+        """Whether this save's rows are in the database (False: nothing of it is).
+
+        Raises ConcurrencyConflict when another save took the version. Waits (up to
+        ``SETTLE_LOCK_TIMEOUT``) for a transaction still holding the engagement's row, such as
+        this save's own on a connection the server has not yet seen break.
+        """
+        dbapi = engine.dialect.loaded_dbapi
+        connection = _checkout(engine)
+        with _rolled_back_on_error(connection, dbapi):
+            cursor = connection.cursor()
+            cursor.execute(f"SET LOCAL lock_timeout = '{SETTLE_LOCK_TIMEOUT}s'")
+            row = self.statements.outcome.fetch_one(
+                cursor, {"id": self.engagement_id, "sequence": self.expected_version + 1}
+            )
+            connection.rollback()
+        if row is None:
+            raise ConcurrencyConflict(self.engagement_id, self.expected_version, None)
+        version, entry = row
+        if entry is not None and entry == self.history[0]["entry"]:
+            return True
+        if version == self.expected_version:
+            return False
+        raise ConcurrencyConflict(self.engagement_id, self.expected_version, int(version))
 
 
-class _Disconnected(Exception):
-    """The connection died before COMMIT was sent: running the save again is safe."""
+class _Broken(Exception):
+    """The connection broke while a save's statement was on it; ``error`` is the driver's."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _leave_autocommit(connection: Any, driver: Any) -> None:
+    """Back to transactions before the connection returns to the pool; a connection that cannot
+    be (broken, or stopped mid-statement) is invalidated so that nobody else gets it."""
+    if not connection.is_valid or not driver.autocommit:
+        return
+    try:
+        driver.autocommit = False
+    except Exception as error:
+        connection.invalidate(error)
+
+
+def ping_on_checkout(engine: sa.Engine) -> None:
+    """Ping each pooled connection as it is checked out, as ``pool_pre_ping`` does, except for
+    new connections and for one-statement saves, which find out what a broken connection did."""
+    dialect = engine.dialect
+
+    @sa_event.listens_for(engine, "connect")
+    def _fresh(dbapi_connection: Any, record: Any) -> None:
+        record.info[_FRESH] = True
+
+    @sa_event.listens_for(engine, "checkout")
+    def _ping(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        if record.info.pop(_FRESH, False) or _UNPINGED.get():
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as error:
+            if dialect.is_disconnect(error, dbapi_connection, None):
+                # As a failed pre-ping: the pool drops its older connections and reconnects.
+                raise sa.exc.InvalidatePoolError() from error
+            raise
 
 
 def cursor_of(connection: sa.Connection) -> Any:
@@ -260,20 +419,27 @@ def _rolled_back_on_error(connection: Any, dbapi: Any) -> Iterator[None]:
         yield
     except dbapi.Error as error:
         _rollback(connection, dbapi)
-        raise sa.exc.DBAPIError.instance("save", None, error, dbapi.Error) from error
+        raise _wrapped(error, dbapi) from error
     except BaseException:
-        _rollback(connection, dbapi)  # nothing to do when already invalidated (_Disconnected)
+        _rollback(connection, dbapi)  # nothing to do when already invalidated (_Broken)
         raise
     finally:
         connection.close()
 
 
-def _checkout(engine: sa.Engine) -> Any:
+def _wrapped(error: Exception, dbapi: Any) -> sa.exc.StatementError:
+    return sa.exc.DBAPIError.instance("save", None, error, dbapi.Error)
+
+
+def _checkout(engine: sa.Engine, *, ping: bool = True) -> Any:
     dbapi = engine.dialect.loaded_dbapi
+    token = _UNPINGED.set(not ping)
     try:
         return engine.raw_connection()
     except dbapi.Error as error:
         raise sa.exc.DBAPIError.instance("connect", None, error, dbapi.Error) from error
+    finally:
+        _UNPINGED.reset(token)
 
 
 def _rollback(connection: Any, dbapi: Any) -> None:

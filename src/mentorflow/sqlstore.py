@@ -22,7 +22,7 @@ from sqlalchemy import event as sa_event
 
 from mentorflow import deadline_index
 from mentorflow._sqlschema import DEADLINES_STEP, READY_NOW, Tables, migrate_schema, utc_text
-from mentorflow._sqlwrite import GuardedWrite, WriteStatements, cursor_of
+from mentorflow._sqlwrite import GuardedWrite, WriteStatements, cursor_of, ping_on_checkout
 from mentorflow.clock import Clock
 from mentorflow.compiled import CompiledMethod
 from mentorflow.deadline_index import DueDeadline
@@ -124,7 +124,8 @@ class SqlStore:
         if url.get_backend_name() == "sqlite":
             engine = _sqlite_engine(url, busy_timeout)
         else:
-            engine = sa.create_engine(url, pool_pre_ping=True)
+            engine = sa.create_engine(url)
+            ping_on_checkout(engine)
         return cls(
             engine, methods=methods, schema=schema, prefix=prefix, clock=clock, create=create
         )

@@ -250,6 +250,20 @@ def test_connections_go_back_to_the_pool_in_transaction_mode(open_pg: OpenStore)
     assert not any(flags)
 
 
+def test_a_save_keeps_the_autocommit_setting_of_the_callers_engine(open_pg: OpenStore) -> None:
+    """The save puts back the connection's own setting, not a fixed one: on a caller's engine
+    in AUTOCOMMIT mode the pooled connections stay in autocommit after a save."""
+    opened = open_pg()
+    bologna(opened)
+    engine = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    store = SqlStore(engine, schema=opened.tables.engagements.schema)
+    _pause(StoredEngagement.load(store, ID))
+    flags = _autocommit_in_pool(store)
+    store.close()
+    assert flags
+    assert all(flags)
+
+
 _TEXT = st.text(st.characters(blacklist_characters="\x00"), max_size=40)
 
 

@@ -298,6 +298,7 @@ class GuardedWrite:
             cursor = driver.cursor()
             statement = self.statements.combined(len(self.history), len(self.outbox))
             # One statement is one transaction: no BEGIN and no COMMIT round trips.
+            was_autocommit = bool(driver.autocommit)
             driver.autocommit = True
             try:
                 (matched,) = statement.fetch_one(cursor, self._combined_values())
@@ -305,13 +306,13 @@ class GuardedWrite:
                 if engine.dialect.is_disconnect(error, driver, None):
                     connection.invalidate(error)
                     raise _Broken(error) from error
-                _leave_autocommit(connection, driver)
+                _restore_autocommit(connection, driver, was_autocommit)
                 conflict = self._conflict(cursor)
                 if conflict.found_version != self.expected_version:
                     raise conflict from None
                 raise
             finally:
-                _leave_autocommit(connection, driver)
+                _restore_autocommit(connection, driver, was_autocommit)
             if matched != 1:
                 raise self._conflict(cursor)  # stale: the inserts took no rows either
 
@@ -356,13 +357,14 @@ class _Broken(Exception):
         self.error = error
 
 
-def _leave_autocommit(connection: Any, driver: Any) -> None:
-    """Back to transactions before the connection returns to the pool; a connection that cannot
-    be (broken, or stopped mid-statement) is invalidated so that nobody else gets it."""
-    if not connection.is_valid or not driver.autocommit:
+def _restore_autocommit(connection: Any, driver: Any, autocommit: bool) -> None:
+    """The connection's own setting (transactions, normally) back before it returns to the
+    pool; a connection where it cannot be (broken, or stopped mid-statement) is invalidated so
+    that nobody else gets it."""
+    if not connection.is_valid or bool(driver.autocommit) == autocommit:
         return
     try:
-        driver.autocommit = False
+        driver.autocommit = autocommit
     except Exception as error:
         connection.invalidate(error)
 

@@ -284,8 +284,7 @@ class GuardedWrite:
     def _conflict(self, cursor: Any) -> ConcurrencyConflict:
         found = None
         if self.expected_version > 0:  # a taken id on create says "no version", as it always has
-            self.statements.version.execute(cursor, {"id": self.engagement_id})
-            row = cursor.fetchone()
+            row = self.statements.version.fetch_one(cursor, {"id": self.engagement_id})
             found = int(row[0]) if row else None
         return ConcurrencyConflict(self.engagement_id, self.expected_version, found)
 
@@ -303,13 +302,11 @@ class GuardedWrite:
             try:
                 (matched,) = statement.fetch_one(cursor, self._combined_values())
             except dbapi.Error as error:
+                # Never a stale save (that inserts nothing and fails nothing): a broken
+                # connection, or a real failure that the caller gets as SQLAlchemy's error.
                 if engine.dialect.is_disconnect(error, driver, None):
                     connection.invalidate(error)
                     raise _Broken(error) from error
-                _restore_autocommit(connection, driver, was_autocommit)
-                conflict = self._conflict(cursor)
-                if conflict.found_version != self.expected_version:
-                    raise conflict from None
                 raise
             finally:
                 _restore_autocommit(connection, driver, was_autocommit)

@@ -88,13 +88,28 @@ def demo(
         Path | None,
         typer.Option("--db", help="SQLite file to keep the engagements in (default: a temp file)."),
     ] = None,
+    stop_half_way: Annotated[
+        bool,
+        typer.Option(
+            "--stop-half-way",
+            help="Stop in the middle engagement, as a killed process would; run again with "
+            "the same --db to continue.",
+        ),
+    ] = False,
 ) -> None:
-    """Walk the ROCK 2017-18 programme through every phase on SQLite, restarting half-way."""
+    """Walk the ROCK 2017-18 programme through every phase on SQLite, restarting half-way.
+
+    A database that already holds engagements is continued, not started again.
+    """
     from mentorflow import demo as walk  # the demo loads only when asked for
 
-    finals = walk.run(io.StringIO() if as_json else sys.stdout, database=db)
+    finals = walk.run(
+        io.StringIO() if as_json else sys.stdout, database=db, stop_half_way=stop_half_way
+    )
     if as_json:
         _emit_json(finals)
+    if stop_half_way:
+        raise typer.Exit(0)
     raise typer.Exit(0 if all(phase == "closed" for phase in finals.values()) else EXIT_NO)
 
 

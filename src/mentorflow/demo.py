@@ -85,7 +85,15 @@ def _fix_tentative_dates(
         narrator.say(f"  {at.to_date_string()}  dates fixed for {visit.id}: {fixed.window}")
 
 
-def _mentoring(engagement: Engagement, plan: rock.EngagementPlan, narrator: _Narrator) -> None:
+# Each walk is a list of stages; a stage runs from the phase it starts in. The demo stops
+# between two stages of one engagement, and a run on a database that already holds an
+# engagement picks it up at the first stage its phase allows.
+Stage = Callable[[Engagement, rock.EngagementPlan, _Narrator], None]
+
+
+def _mentoring_preparation(
+    engagement: Engagement, plan: rock.EngagementPlan, narrator: _Narrator
+) -> None:
     mentee = plan.visits[0].host
     mentor = plan.visits[0].visitors[0]
     prep = pendulum.datetime(2017, 9, 15, tz="Europe/Brussels")
@@ -102,9 +110,26 @@ def _mentoring(engagement: Engagement, plan: rock.EngagementPlan, narrator: _Nar
         narrator.say(
             "  ...needs assessment, mentors' paper (shared, agreed), language plan, agenda supplied"
         )
+
+
+def _the_visit(engagement: Engagement, plan: rock.EngagementPlan, narrator: _Narrator) -> None:
     visit_start, visit_end = _visit_days(engagement)
-    narrator.attempt(engagement, "start_visit", visit_start)
+    # Lyon's work-shadowing visit follows a four-day festival: longer than R-VISIT-1's ideal.
+    long_visit = (
+        {"R-VISIT-1": "the visit follows the four days of the related festival"}
+        if plan.method_id == "rock.work_shadowing"
+        else None
+    )
+    narrator.attempt(engagement, "start_visit", visit_start, acknowledge=long_visit)
     narrator.attempt(engagement, "finish_visit", visit_end)
+
+
+def _mentoring_follow_up(
+    engagement: Engagement, plan: rock.EngagementPlan, narrator: _Narrator
+) -> None:
+    mentee = plan.visits[0].host
+    mentor = plan.visits[0].visitors[0]
+    _, visit_end = _visit_days(engagement)
     after = visit_end.add(days=20)
     if not narrator.attempt(engagement, "start_review", after):
         engagement.submit(rock.visit_report(), actor=rock.rep(mentor), at=after)
@@ -120,10 +145,12 @@ def _mentoring(engagement: Engagement, plan: rock.EngagementPlan, narrator: _Nar
     narrator.attempt(engagement, "close", year_later)
 
 
-def _work_shadowing(engagement: Engagement, plan: rock.EngagementPlan, narrator: _Narrator) -> None:
+def _work_shadowing_preparation(
+    engagement: Engagement, plan: rock.EngagementPlan, narrator: _Narrator
+) -> None:
     host = plan.visits[0].host
     visitor = plan.visits[0].visitors[0]
-    visit_start, visit_end = _visit_days(engagement)
+    visit_start, _ = _visit_days(engagement)
     prep = visit_start.subtract(months=3)
     narrator.attempt(engagement, "confirm_match", prep)
     if not narrator.attempt(engagement, "start_visit", prep):
@@ -138,9 +165,14 @@ def _work_shadowing(engagement: Engagement, plan: rock.EngagementPlan, narrator:
         narrator.say(
             "  ...learning objectives, questions, travel guide, language plan, agenda supplied"
         )
-    long_visit = {"R-VISIT-1": "the visit follows the four days of the related festival"}
-    narrator.attempt(engagement, "start_visit", visit_start, acknowledge=long_visit)
-    narrator.attempt(engagement, "finish_visit", visit_end)
+
+
+def _work_shadowing_follow_up(
+    engagement: Engagement, plan: rock.EngagementPlan, narrator: _Narrator
+) -> None:
+    host = plan.visits[0].host
+    visitor = plan.visits[0].visitors[0]
+    _, visit_end = _visit_days(engagement)
     after = visit_end.add(days=14)
     if not narrator.attempt(engagement, "close", after):
         engagement.submit(rock.visitor_summary(), actor=rock.rep(visitor), at=after)
@@ -151,10 +183,39 @@ def _work_shadowing(engagement: Engagement, plan: rock.EngagementPlan, narrator:
     narrator.attempt(engagement, "close", after)
 
 
-WALKS: dict[str, Callable[[Engagement, rock.EngagementPlan, _Narrator], None]] = {
-    "rock.mentoring": _mentoring,
-    "rock.work_shadowing": _work_shadowing,
+#: Each method's walk: (the phase a stage starts in, the stage), in order.
+STAGES: dict[str, tuple[tuple[str, Stage], ...]] = {
+    "rock.mentoring": (
+        ("matchmaking", _mentoring_preparation),
+        ("preparation", _the_visit),
+        ("follow_up", _mentoring_follow_up),
+    ),
+    "rock.work_shadowing": (
+        ("matchmaking", _work_shadowing_preparation),
+        ("preparation", _the_visit),
+        ("follow_up", _work_shadowing_follow_up),
+    ),
 }
+
+
+def _walk(
+    engagement: Engagement,
+    plan: rock.EngagementPlan,
+    narrator: _Narrator,
+    *,
+    stop_after: int | None = None,
+) -> None:
+    """Run the stages from the first one the engagement's phase allows (up to ``stop_after``)."""
+    stages = STAGES[plan.method_id]
+    top = engagement.phase.split(".")[0]
+    begin = next((i for i, (phase, _) in enumerate(stages) if phase == top), len(stages))
+    for number in range(begin, len(stages) if stop_after is None else stop_after):
+        stages[number][1](engagement, plan, narrator)
+
+
+def _mentoring(engagement: Engagement, plan: rock.EngagementPlan, narrator: _Narrator) -> None:
+    """The whole mentoring walk, from match-making to closed."""
+    _walk(engagement, plan, narrator)
 
 
 def _start(
@@ -178,26 +239,50 @@ def _start(
     )
 
 
-def _restart(store: SqlStore, path: Path, finals: dict[str, str], narrator: _Narrator) -> SqlStore:
-    """Close the store as a stopped process would, open the file again and check what it holds."""
+def _start_or_load(
+    plan: rock.EngagementPlan, store: SqlStore | None, bus: EventBus, narrator: _Narrator
+) -> Engagement:
+    """A new engagement, or the one an earlier run left in the database, to go on with."""
+    if store is not None and plan.id in store.ids():
+        stored = StoredEngagement.load(store, plan.id, bus=bus)
+        narrator.say(f"  already stored: {stored.phase} at version {stored.version}")
+        return stored
+    return _start(plan, store, pendulum.datetime(2017, 6, 1, tz="Europe/Brussels"), bus)
+
+
+def _restart(
+    store: SqlStore, path: Path, stopped: Engagement, bus: EventBus, narrator: _Narrator
+) -> tuple[SqlStore, Engagement]:
+    """Close the store as a stopped process would, open the file again and load the engagement
+    it stopped in the middle of, to continue it from the stored snapshot."""
     store.close()
     reopened = SqlStore.open(path)
-    narrator.say(f"\n-- restart: stopped half-way, reopened {path.name}")
-    for engagement_id, phase in finals.items():
-        again = StoredEngagement.load(reopened, engagement_id)
-        assert again.phase == phase, (engagement_id, again.phase, phase)
-        narrator.say(f"   {engagement_id}: {again.phase} at version {again.version}, as stored")
-    return reopened
+    again = StoredEngagement.load(reopened, stopped.id, bus=bus)
+    assert (again.phase, again.version) == (stopped.phase, stopped.version)
+    narrator.say(
+        f"\n-- restart: stopped half-way through {stopped.id}, reopened {path.name}; loaded it "
+        f"in {again.phase} at version {again.version} with {len(again.history)} history "
+        "entries, and it goes on from there"
+    )
+    return reopened, again
 
 
 def run(
-    out: TextIO = sys.stdout, *, database: str | Path | None = None, in_memory: bool = False
+    out: TextIO = sys.stdout,
+    *,
+    database: str | Path | None = None,
+    in_memory: bool = False,
+    stop_half_way: bool = False,
 ) -> dict[str, str]:
-    """Walk every engagement of the ROCK 2017-18 calendar; return each one's final phase.
+    """Walk every engagement of the ROCK 2017-18 calendar; return each one's phase at the end.
 
     By default the engagements live in a SQLite file (``database``, else a fresh temporary
-    file) and the demo restarts half-way: it closes the store, opens the file again and
-    continues. ``in_memory=True`` runs without a store.
+    file), and the demo restarts half-way through the middle engagement, between its
+    preparation and its visit: it closes the store, opens the file again, loads that engagement
+    and continues it. ``stop_half_way=True`` stops there instead, as a process that is killed
+    would; running again on the same ``database`` loads what is stored and goes on.
+    Engagements the database already holds are loaded, not started again: a closed one is
+    reported as it is. ``in_memory=True`` runs without a store.
     """
     narrator = _Narrator(out)
     bus = EventBus()
@@ -216,12 +301,20 @@ def run(
         narrator.say(f"engagements are stored in {path}")
     plans = rock.programme()
     for number, plan in enumerate(plans):
-        if store is not None and number == len(plans) // 2:
-            store = _restart(store, path, finals, narrator)
-        created = pendulum.datetime(2017, 6, 1, tz="Europe/Brussels")
         narrator.say(f"\n{plan.title}  [{plan.method_id}]")
-        engagement = _start(plan, store, created, bus)
-        WALKS[plan.method_id](engagement, plan, narrator)
+        engagement = _start_or_load(plan, store, bus, narrator)
+        if store is not None and number == len(plans) // 2 and engagement.phase == "matchmaking":
+            _walk(engagement, plan, narrator, stop_after=1)
+            if stop_half_way:
+                narrator.say(
+                    f"\n-- stopped half-way through {plan.id} ({engagement.phase}, version "
+                    f"{engagement.version}); run again with the same database to continue"
+                )
+                finals[plan.id] = engagement.phase
+                store.close()
+                return finals
+            store, engagement = _restart(store, path, engagement, bus, narrator)
+        _walk(engagement, plan, narrator)
         narrator.say(f"  => {engagement.phase} after {engagement.version} actions")
         finals[plan.id] = engagement.phase
     narrator.say(f"\n{len(finals)} engagements, {len(events)} events published")

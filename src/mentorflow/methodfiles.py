@@ -31,7 +31,7 @@ def load_method(source: str | Path, *, format: Format | None = None) -> Method:
     """
     text, format = _read(source, format)
     what = "method file"
-    if len(text) > MAX_DOCUMENT_BYTES:
+    if len(text) > MAX_DOCUMENT_BYTES // 4 and len(text.encode("utf-8")) > MAX_DOCUMENT_BYTES:
         raise InvalidMethod(what, [Problem("$", f"larger than {MAX_DOCUMENT_BYTES} bytes")])
     data: object
     if format == "toml":
@@ -76,6 +76,13 @@ def _is_file_name(source: str) -> bool:
 
 
 def _read(source: str | Path, format: Format | None) -> tuple[str, Format]:
+    if not isinstance(source, str | Path):
+        raise InvalidMethod(
+            "method file",
+            [Problem("$", f"expected a path or JSON/TOML text, got {type(source).__name__}")],
+        )
+    if format not in (None, "json", "toml"):
+        raise InvalidMethod("method file", [Problem("$", f"unknown format {format!r}")])
     if isinstance(source, str) and not _is_file_name(source):
         return source, format or ("json" if source.lstrip().startswith("{") else "toml")
     path = Path(source)

@@ -26,7 +26,7 @@ from mentorflow.methods import Method
 from mentorflow.model import Organisation, Participant, Theme, Visit
 from mentorflow.schedule import Deadline, deadlines, is_live
 from mentorflow.state import EngagementState, HistoryEntry
-from mentorflow.versions import MethodRegistry, migrate
+from mentorflow.versions import MethodRegistry, as_compiled, migrate
 
 __all__ = [
     "OutboxEntry",
@@ -233,11 +233,16 @@ class StoredEngagement(Engagement):
         at: dt.datetime | None = None,
         reason: str | None = None,
     ) -> Outcome:
-        """Move to another version of the method (see ``versions.can_migrate``), saved like any action."""
-        ready = self._store.methods.add(new)
+        """Move to another version of the method (see ``versions.can_migrate``), saved like any action.
+
+        The store's registry gains ``new`` only once the move is saved: a refused, invalid or
+        failed migration leaves the registry, the store and this engagement as they were.
+        """
+        registry = self._store.methods
+        ready = registry.resolve(as_compiled(new, "new"))
         change = migrate(self._state, ready, actor=actor, at=self._time(at), reason=reason)
         outcome = self._accept(change)
-        self._method = ready
+        self._method = registry.add(ready)
         return outcome
 
     def _accept(self, change: engine.Change) -> Outcome:

@@ -3,6 +3,11 @@
 An engagement stays on the method version it started with, even when a newer one is
 registered; it moves only through ``migrate``, which checks ``can_migrate`` first and records
 the move in the history (an entry with action ``"migrate"`` and a ``MethodMigrated`` event).
+``can_migrate`` checks every stored deliverable (approved or still a draft) again against the
+new declaration, and every gate the engagement has passed against the new requirements.
+
+A ``MethodRegistry`` lives in one process: every process that opens a store must register the
+versions its engagements use (``SqlStore.open(..., methods=registry)``).
 """
 
 from __future__ import annotations
@@ -13,19 +18,61 @@ from collections.abc import Iterable
 import attrs
 
 from mentorflow import engine
+from mentorflow._migration_checks import MIGRATE_RULE, content_findings, reasons
 from mentorflow.catalog import METHODS, compiled
 from mentorflow.compiled import CompiledMethod
 from mentorflow.engine import Change
 from mentorflow.events import MethodMigrated
 from mentorflow.exceptions import ActionRefused, InvalidInput, InvalidMethod, Problem
 from mentorflow.methods import Method
-from mentorflow.state import PAUSED_PREFIX, DeliverableStatus, EngagementState, slot_key
-from mentorflow.verdicts import Finding, Verdict
+from mentorflow.state import EngagementState
+from mentorflow.verdicts import Finding, Severity, Verdict
 
-__all__ = ["MIGRATE_RULE", "MethodDiff", "MethodRegistry", "can_migrate", "diff", "migrate"]
+__all__ = [
+    "MIGRATE_RULE",
+    "MethodDiff",
+    "MethodRegistry",
+    "as_compiled",
+    "can_migrate",
+    "diff",
+    "migrate",
+]
 
-#: Rule id of the findings that keep an engagement from moving to another method version.
-MIGRATE_RULE = "MF-MIGRATE"
+
+def _definition(method: object, argument: str) -> Method:
+    """``method``'s declaration, once its type, id and version are sound; else InvalidInput."""
+    if isinstance(method, CompiledMethod):
+        method = method.method
+    if not isinstance(method, Method):
+        raise InvalidInput(
+            "method",
+            [
+                Problem(
+                    f"$.{argument}",
+                    f"must be a Method or CompiledMethod, not {type(method).__name__}",
+                )
+            ],
+        )
+    problems = []
+    if not isinstance(method.id, str) or not method.id.strip():
+        problems.append(Problem(f"$.{argument}.id", f"must be a non-empty text, got {method.id!r}"))
+    # bool is an int to Python, but True is no version number.
+    if type(method.version) is not int or method.version < 1:
+        problems.append(
+            Problem(
+                f"$.{argument}.version",
+                f"must be a whole number of at least 1, got {method.version!r}",
+            )
+        )
+    if problems:
+        raise InvalidMethod(f"method {method.id!r}", problems)
+    return method
+
+
+def as_compiled(method: object, argument: str = "method") -> CompiledMethod:
+    """``method`` compiled (as given when already compiled); InvalidInput names ``argument``."""
+    definition = _definition(method, argument)
+    return method if isinstance(method, CompiledMethod) else CompiledMethod(definition)
 
 
 class MethodRegistry:
@@ -45,10 +92,20 @@ class MethodRegistry:
 
     def add(self, method: Method | CompiledMethod) -> CompiledMethod:
         """Register ``method``; the same (id, version) with a different definition is refused."""
-        ready = method if isinstance(method, CompiledMethod) else CompiledMethod(method)
-        key = (ready.id, ready.version)
-        known = self._methods.get(key)
-        if known is not None and known.method != ready.method:
+        ready = self.resolve(method)
+        return self._methods.setdefault((ready.id, ready.version), ready)
+
+    def resolve(self, method: Method | CompiledMethod) -> CompiledMethod:
+        """What ``add`` would register, without registering it (InvalidMethod as ``add`` raises).
+
+        The registered instance when the same definition is known, else ``method`` compiled: a
+        caller checks with it first and registers only once its own change is accepted.
+        """
+        ready = as_compiled(method)
+        known = self._methods.get((ready.id, ready.version))
+        if known is None:
+            return ready
+        if known.method != ready.method:
             raise InvalidMethod(
                 f"method {ready.id!r}",
                 [
@@ -57,7 +114,7 @@ class MethodRegistry:
                     )
                 ],
             )
-        return self._methods.setdefault(key, ready)
+        return known
 
     def get(self, method_id: str, version: int) -> CompiledMethod:
         """The method at exactly this version; raises InvalidInput naming the versions known."""
@@ -129,16 +186,25 @@ def _compare(old: dict[str, object], new: dict[str, object]) -> tuple[tuple[str,
     return added, removed, changed
 
 
-def diff(old: Method, new: Method) -> MethodDiff:
-    """The phases, triggers, deliverables and parameters that differ from ``old`` to ``new``."""
-    phases = _compare({p.name: p for p in old.phases}, {p.name: p for p in new.phases})
-    triggers = _compare({t.name: t for t in old.triggers}, {t.name: t for t in new.triggers})
-    deliverables = _compare(dict(old.deliverable_specs), dict(new.deliverable_specs))
-    params = _compare(attrs.asdict(old.parameters), attrs.asdict(new.parameters))
+def diff(old: Method | CompiledMethod, new: Method | CompiledMethod) -> MethodDiff:
+    """The phases, triggers, deliverables and parameters that differ from ``old`` to ``new``.
+
+    Both must be versions of one method: two different method ids raise InvalidInput.
+    """
+    before, after = _definition(old, "old"), _definition(new, "new")
+    if before.id != after.id:
+        raise InvalidInput(
+            "diff",
+            [Problem("$.new.id", f"{after.id} is a different method from {before.id}")],
+        )
+    phases = _compare({p.name: p for p in before.phases}, {p.name: p for p in after.phases})
+    triggers = _compare({t.name: t for t in before.triggers}, {t.name: t for t in after.triggers})
+    deliverables = _compare(dict(before.deliverable_specs), dict(after.deliverable_specs))
+    params = _compare(attrs.asdict(before.parameters), attrs.asdict(after.parameters))
     return MethodDiff(
-        old.id,
-        old.version,
-        new.version,
+        before.id,
+        before.version,
+        after.version,
         phases_added=phases[0],
         phases_removed=phases[1],
         triggers_added=triggers[0],
@@ -151,44 +217,25 @@ def diff(old: Method, new: Method) -> MethodDiff:
     )
 
 
-def _reasons(state: EngagementState, new: CompiledMethod) -> Iterable[str]:
-    if new.id != state.method_id:
-        yield f"{new.id} is a different method from {state.method_id}"
-    if new.version <= state.method_version:
-        yield f"v{new.version} is not newer than v{state.method_version}"
-    if new.method.kind is not state.kind:
-        yield f"{new.id} v{new.version} runs {new.method.kind} engagements, not {state.kind}"
-    phase = state.phase.removeprefix(PAUSED_PREFIX)
-    if state.phase not in new.table.states or phase not in new.table.states:
-        yield f"phase {phase!r}, where the engagement is, does not exist in v{new.version}"
-    roles = set(new.method.roles)
-    for person in state.participants:
-        if person.role not in roles:
-            yield f"{person.name} is a {person.role}, a role v{new.version} does not have"
-    specs = new.method.deliverable_specs
-    for key, record in state.deliverables.items():
-        spec = specs.get(record.kind)
-        if spec is None:
-            yield f"{record.kind} ({key}) is no longer a deliverable in v{new.version}"
-            continue
-        expected = slot_key(record.kind, record.visit_id if spec.per_visit else None)
-        if (record.visit_id is None) == spec.per_visit or expected != key:
-            yield f"{record.kind} changes between per-visit and per-engagement in v{new.version}"
-        if record.status is DeliverableStatus.APPROVED:
-            missing = [p.value for p in spec.approvers if not record.approved_by(p.value)]
-            if missing:
-                yield (
-                    f"{record.kind} is approved, but v{new.version} also needs approval by "
-                    f"{', '.join(missing)}"
-                )
-
-
 def can_migrate(state: EngagementState, new: Method | CompiledMethod) -> Verdict:
-    """Whether ``state`` may move to ``new``; the verdict lists every reason it may not."""
-    ready = new if isinstance(new, CompiledMethod) else CompiledMethod(new)
-    unmet = tuple(Finding(MIGRATE_RULE, reason) for reason in _reasons(state, ready))
+    """Whether ``state`` may move to ``new``; the verdict lists every reason it may not.
+
+    Every stored deliverable is checked again against the new declaration (content, owner,
+    per-visit, ``requires``, approvers), and so is every gate already passed; documents that
+    break a soft rule of the new parameters come back as warnings.
+    """
+    if not isinstance(state, EngagementState):
+        raise InvalidInput(
+            "migration",
+            [Problem("$.state", f"must be an EngagementState, not {type(state).__name__}")],
+        )
+    ready = as_compiled(new, "new")
+    unmet = list(reasons(state, ready))
+    warnings: list[Finding] = []
+    for finding in content_findings(state, ready):
+        (unmet if finding.severity is Severity.HARD else warnings).append(finding)
     action = f"migrate to {ready.id} v{ready.version}"
-    return Verdict(action, state.id, state.phase, state.phase, unmet)
+    return Verdict(action, state.id, state.phase, state.phase, tuple(unmet), tuple(warnings))
 
 
 def migrate(
@@ -200,7 +247,7 @@ def migrate(
     reason: str | None = None,
 ) -> Change:
     """Move ``state`` to ``new``, recorded in the history; raises ActionRefused with the verdict."""
-    ready = new if isinstance(new, CompiledMethod) else CompiledMethod(new)
+    ready = as_compiled(new, "new")
     verdict = can_migrate(state, ready)
     if not verdict.allowed:
         raise ActionRefused(verdict)
@@ -217,4 +264,10 @@ def migrate(
         to_version=ready.version,
     )
     subject = f"{ready.id} v{state.method_version} -> v{ready.version}"
-    return recorder.commit("migrate", subject, reason=reason, method_version=ready.version)
+    return recorder.commit(
+        "migrate",
+        subject,
+        reason=reason,
+        warnings=verdict.warnings,
+        method_version=ready.version,
+    )

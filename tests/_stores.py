@@ -126,12 +126,15 @@ def toggle(engagement: StoredEngagement) -> None:
 
 
 def conflicting_worker(
-    target: str, schema: str | None, attempts: int
-) -> tuple[int, int, list[str]]:
-    """Fire ``attempts`` toggles on one engagement; count saves, conflicts and anything else."""
+    target: str, schema: str | None, attempts: int, start: Any, results: Any
+) -> None:
+    """Wait at the ``start`` barrier, fire ``attempts`` toggles on one engagement; put the count
+    of saves, conflicts and anything else on ``results``."""
     from mentorflow.exceptions import ConcurrencyConflict
 
     store = SqlStore.open(target, schema=schema, create=False)
+    StoredEngagement.load(store, "rock-mentoring-bologna")  # imports and connects before the race
+    start.wait(timeout=300)  # all workers fire together, so their toggles really conflict
     saved = conflicts = 0
     others: list[str] = []
     for _ in range(attempts):
@@ -143,7 +146,7 @@ def conflicting_worker(
         except Exception as error:
             others.append(repr(error))
     store.close()
-    return saved, conflicts, others
+    results.put((saved, conflicts, others))
 
 
 def firing_forever(target: str, schema: str | None) -> None:
@@ -153,28 +156,3 @@ def firing_forever(target: str, schema: str | None) -> None:
     store = SqlStore.open(target, schema=schema, create=False)
     while True:
         retry_action(store, "rock-mentoring-bologna", toggle, attempts=50)
-
-
-def effects_handler(effects_path: str) -> Any:
-    """An idempotent handler: applies each event's effect once, keyed on the event id."""
-    engine = sa.create_engine(f"sqlite:///{effects_path}", connect_args={"timeout": 30})
-    with engine.begin() as conn:
-        conn.exec_driver_sql(
-            "CREATE TABLE IF NOT EXISTS handled (event_id TEXT PRIMARY KEY, effects INTEGER)"
-        )
-
-    def handle(event: Any) -> None:
-        with engine.begin() as conn:
-            conn.exec_driver_sql(
-                "INSERT INTO handled VALUES (?, 1) ON CONFLICT (event_id) DO NOTHING", (event.id,)
-            )
-
-    return handle
-
-
-def relaying_forever(target: str, schema: str | None, effects_path: str) -> None:
-    """Run a relay with the idempotent handler until killed."""
-    from mentorflow.outbox import Relay
-
-    store = SqlStore.open(target, schema=schema, create=False)
-    Relay(store, effects_handler(effects_path), batch_size=5).run(idle_seconds=0.01)

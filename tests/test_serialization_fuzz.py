@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import io
 import json
@@ -20,35 +21,46 @@ import sqlalchemy as sa
 from _stores import bologna
 from mentorflow import demo
 from mentorflow import rock2017 as rock
-from mentorflow.catalog import METHODS
+from mentorflow.catalog import METHODS, compiled
 from mentorflow.deliverables import DeliverableContent
 from mentorflow.events import Event, EventBus
-from mentorflow.exceptions import InvalidDocument, InvalidMethod
+from mentorflow.exceptions import InvalidDocument, InvalidMethod, MentorflowError
 from mentorflow.methodfiles import load_method
 from mentorflow.model import Participant, Visit
 from mentorflow.serialization import MAX_DOCUMENT_BYTES, AnyEvent, default_codec, make_converter
 from mentorflow.sqlstore import SqlStore
 from mentorflow.state import EngagementState, HistoryEntry
 from mentorflow.store import StoredEngagement
+from walker import Walk
 
 codec = default_codec()
-SEED = int(os.environ.get("MENTORFLOW_FUZZ_SEED", "20171124"))
 TOTAL = 10_000
 HUGE = ["x" * 200_000, 10**40, [[[[[[]]]]]] * 50, {"k" * 1000: 1}, -(2**70), 1e308]
 STRANGE = [None, True, 0, -1, 1.5, "", "zzz", [], {}, "2017-13-45", "12:99", "2017-11-24T09:00:00"]
+WALKS = 12  # engagements walked along random paths per run, besides the demo walk
+
+Base = tuple[str, Any, Callable[[object], object]]
 
 
-def _bases() -> list[tuple[str, Any, Callable[[object], object]]]:
-    plan = rock.programme()[2]
-    bus = EventBus()
-    events: list[Event] = []
-    bus.subscribe(Event, events.append)
-    engagement = plan.start(at=pendulum.datetime(2017, 6, 1, tz="Europe/Brussels"), bus=bus)
-    demo._mentoring(engagement, plan, demo._Narrator(io.StringIO()))
-    state = engagement.state
-    bases: list[tuple[str, Any, Callable[[object], object]]] = [
-        ("state", codec.dump(state), codec.load_state)
-    ]
+def _seed() -> int:
+    # A new seed each run, so CI explores new documents; MENTORFLOW_FUZZ_SEED replays a run.
+    given = os.environ.get("MENTORFLOW_FUZZ_SEED")
+    return int(given) if given else int.from_bytes(os.urandom(4), "big")
+
+
+SEED = _seed()
+
+
+@pytest.fixture(autouse=True)
+def _report_the_seed(record_property: Callable[[str, object], None]) -> None:
+    """Print the run's seed: pytest shows it with any failure of this module."""
+    record_property("MENTORFLOW_FUZZ_SEED", SEED)
+    print(f"reproduce with MENTORFLOW_FUZZ_SEED={SEED}")
+
+
+def _documents_of(state: EngagementState, events: list[Event]) -> list[Base]:
+    """The documents a snapshot and its events are written as, each with its reader."""
+    bases: list[Base] = [("state", codec.dump(state), codec.load_state)]
     bases += [("event", codec.dump(e), codec.load_event) for e in events]
     bases += [
         ("content", codec.dump(r.content), codec.load_content) for r in state.deliverables.values()
@@ -61,11 +73,54 @@ def _bases() -> list[tuple[str, Any, Callable[[object], object]]]:
         for p in state.participants
     ]
     bases += [("visit", codec.dump(v), lambda d: codec.load(d, Visit)) for v in state.visits]
-    bases += [
-        ("method", codec.dump(METHODS[m]()), _load_method_document)
-        for m in ("rock.mentoring", "eurocities.study_visit")
-    ]
     return bases
+
+
+def _method_documents(method_ids: list[str]) -> list[Base]:
+    return [("method", codec.dump(METHODS[m]()), _load_method_document) for m in method_ids]
+
+
+def _bases() -> list[Base]:
+    """The documents of the demo's full ROCK mentoring walk, and two methods."""
+    plan = rock.programme()[2]
+    bus = EventBus()
+    events: list[Event] = []
+    bus.subscribe(Event, events.append)
+    engagement = plan.start(at=pendulum.datetime(2017, 6, 1, tz="Europe/Brussels"), bus=bus)
+    demo._mentoring(engagement, plan, demo._Narrator(io.StringIO()))
+    bases = _documents_of(engagement.state, events)
+    return bases + _method_documents(["rock.mentoring", "eurocities.study_visit"])
+
+
+def _random_walk(rng: random.Random) -> list[Base]:
+    """The documents of an engagement on a random built-in method, walked a random way: a
+    prefix of its happy path, deliverables left out (a gate refuses), pauses, a cancellation."""
+    bus = EventBus()
+    events: list[Event] = []
+    bus.subscribe(Event, events.append)
+    method_id = rng.choice(sorted(METHODS))
+    kinds = sorted(compiled(method_id).method.deliverable_specs)
+    skip = rng.sample(kinds, rng.choice((0, 0, 0, 1)))
+    walk = Walk(method_id, skip=skip, bus=bus)
+    path = walk.path()
+    actor = rock.rep(rock.FACILITATOR_ID)
+    with contextlib.suppress(MentorflowError):  # a refused step ends the walk where it stands
+        for step in path[: rng.randint(0, len(path))]:
+            if rng.random() < 0.2:
+                walk.engagement.fire("pause", actor=actor, at=walk.now, reason="fuzz")
+                walk.engagement.fire("resume", actor=actor, at=walk.now)
+            walk.fire(step)
+        if rng.random() < 0.2:
+            walk.engagement.fire("cancel", actor=actor, at=walk.now, reason="fuzz")
+    return _documents_of(walk.state, events)
+
+
+def _generated_bases(rng: random.Random) -> list[Base]:
+    """The demo walk's documents, ``WALKS`` randomly walked engagements', and random methods."""
+    bases = _bases()
+    for _ in range(WALKS):
+        bases += _random_walk(rng)
+    return bases + _method_documents(rng.sample(sorted(METHODS), 2))
 
 
 def _load_method_document(document: object) -> object:
@@ -115,9 +170,10 @@ def check(load: Callable[[object], object], document: object) -> str:
 
 
 def test_ten_thousand_mutated_documents() -> None:
-    """10,000 mutated documents each load or raise InvalidDocument/InvalidMethod with $.paths."""
+    """10,000 mutated documents, from the demo walk and engagements walked along random paths,
+    each load or raise InvalidDocument/InvalidMethod with $.paths."""
     rng = random.Random(SEED)
-    bases = _bases()
+    bases = _generated_bases(rng)
     # Big snapshots and methods are slow to mutate; draw them less often than small records.
     weights = [1 if name in ("state", "method") else 8 for name, _, _ in bases]
     outcomes = {"loaded": 0, "refused": 0}
@@ -130,7 +186,7 @@ def test_ten_thousand_mutated_documents() -> None:
             raise AssertionError(
                 f"seed {SEED}, document {number}: {error!r}\n{str(mutated)[:500]}"
             ) from error
-    assert outcomes["refused"] > TOTAL // 2  # the mutations do damage
+    assert outcomes["refused"] > TOTAL // 2, (SEED, outcomes)  # the mutations do damage
     assert sum(outcomes.values()) == TOTAL
 
 
@@ -204,10 +260,10 @@ def test_mutated_stored_snapshots_never_write(tmp_path: Path) -> None:
         try:
             loaded = StoredEngagement.load(store, engagement.id)
         except InvalidDocument as error:
-            assert all(p.path.startswith("$") for p in error.problems)  # noqa: PT017
-            assert counts() == before
+            assert all(p.path.startswith("$") for p in error.problems), SEED  # noqa: PT017
+            assert counts() == before, SEED
             continue
-        assert loaded.id == engagement.id
+        assert loaded.id == engagement.id, SEED
     store.close()
 
 
@@ -283,7 +339,7 @@ def test_fast_reader_accepts_exactly_what_the_detailed_reader_accepts() -> None:
     rng = random.Random(SEED + 1)
     fast = make_converter(detailed_validation=False)
     detailed = make_converter(detailed_validation=True)
-    bases = [(name, document) for name, document, _ in _bases() if name in KINDS]
+    bases = [(name, document) for name, document, _ in _generated_bases(rng) if name in KINDS]
     outcomes = {"both read": 0, "both refused": 0}
     for number in range(4_000):
         name, document = rng.choice(bases)
@@ -294,6 +350,9 @@ def test_fast_reader_accepts_exactly_what_the_detailed_reader_accepts() -> None:
         if name not in ("state", "event"):  # only these carry a schema_version field
             mutated.pop("schema_version", None)
         by_fast, by_detailed = _read(fast, mutated, kind), _read(detailed, mutated, kind)
-        assert by_fast == by_detailed, (number, name, str(mutated)[:300])
+        assert by_fast == by_detailed, (SEED, number, name, str(mutated)[:300])
         outcomes["both refused" if by_fast is REFUSED else "both read"] += 1
-    assert min(outcomes.values()) > 300, outcomes  # both sides of the contract were exercised
+    assert min(outcomes.values()) > 300, (
+        SEED,
+        outcomes,
+    )  # both sides of the contract were exercised

@@ -21,10 +21,13 @@ from mentorflow.deliverables import CONTENT_TYPES, DeliverableContent, Indicator
 from mentorflow.events import Event, EventBus
 from mentorflow.exceptions import InvalidDocument, InvalidInput, MentorflowError
 from mentorflow.methodfiles import dump_method, load_method
-from mentorflow.methods import Method
-from mentorflow.model import Agenda, Organisation, Participant, Role, Visit
+from mentorflow.methods import Method, MethodParameters
+from mentorflow.model import Agenda, Organisation, Participant, Role, Theme, Visit
+from mentorflow.reminders import ReminderLedger
+from mentorflow.requirements import REQUIREMENT_TYPES, Anchor, Due, Requirement
 from mentorflow.serialization import EVENT_TYPES, SCHEMA_VERSION, default_codec, upgrade
 from mentorflow.state import DeliverableRecord, EngagementState, HistoryEntry
+from mentorflow.testing.strategies import identifiers, role_labels, texts
 from mentorflow.verdicts import Finding
 
 ZONES = ["UTC", "Europe/Rome", "Europe/Lisbon", "America/New_York", "Asia/Kathmandu"]
@@ -100,7 +103,7 @@ def round_trip(value: Any, load: Any) -> None:
 
 @pytest.mark.parametrize(
     "cls",
-    [Organisation, Participant, Visit, Agenda, Finding, HistoryEntry],
+    [Organisation, Participant, Theme, Visit, Agenda, Finding, HistoryEntry],
     ids=lambda c: c.__name__,
 )
 @settings(max_examples=40)
@@ -163,6 +166,100 @@ def test_snapshots_after_random_walks_round_trip(moves: list[str], full: bool) -
     round_trip(engagement.state, codec.load_state)
 
 
+@pytest.mark.parametrize("cls", list(REQUIREMENT_TYPES.values()), ids=lambda c: c.type)
+@settings(max_examples=25)
+@given(data=st.data())
+def test_every_requirement_type_round_trips(cls: type, data: st.DataObject) -> None:
+    """Every requirement record round-trips through its tagged union document."""
+    value = data.draw(st.from_type(cls))
+    round_trip(value, lambda text: codec.load(text, Requirement))
+    assert codec.dump(value)["type"] == cls.type  # type: ignore[attr-defined]
+
+
+def _ranges(low: int, high: int) -> st.SearchStrategy[tuple[int, int]]:
+    return st.tuples(st.integers(low, high), st.integers(0, high)).map(
+        lambda p: (p[0], p[0] + p[1])
+    )
+
+
+def _parameters() -> st.SearchStrategy[MethodParameters]:
+    """Parameters that pass lint: positive counts, ranges whose low end is not above the high."""
+    return st.builds(
+        MethodParameters,
+        max_themes=st.integers(1, 5),
+        max_mentor_cities=st.integers(1, 5),
+        visit_days=_ranges(0, 5),
+        reps_per_mentor_city=_ranges(0, 3),
+        reps_per_mentee_city=_ranges(0, 10),
+        objectives_lead_months=st.integers(0, 12),
+        objectives_pages=_ranges(0, 10),
+        follow_up_after_months=st.integers(1, 24),
+        report_after_days=st.integers(0, 90),
+        paper_comment_days=st.integers(0, 60),
+    )
+
+
+@st.composite
+def methods(draw: st.DrawFn) -> Method:
+    """A valid method: a built-in one with its phases renamed and its id, titles, parameters,
+    labels and deliverable deadlines drawn afresh (it passes lint, so files load it)."""
+    base = METHODS[draw(st.sampled_from(sorted(METHODS)))]()
+    prefix = draw(st.sampled_from(("", "p-", "stage-"))) + draw(st.sampled_from(("", "x", "2")))
+    name = {p.name: f"{prefix}{p.name}" for p in base.phases}
+    phases = tuple(
+        attrs.evolve(
+            p,
+            name=name[p.name],
+            parent=None if p.parent is None else name[p.parent],
+            title=draw(st.one_of(st.just(""), texts())),
+        )
+        for p in base.phases
+    )
+    triggers = tuple(
+        attrs.evolve(
+            t,
+            sources=tuple(name[s] for s in t.sources),
+            dest=name[t.dest],
+            title=draw(st.one_of(st.just(""), texts())),
+            needs_reason=draw(st.booleans()),
+        )
+        for t in base.triggers
+    )
+    dues = st.one_of(
+        st.none(),
+        st.builds(Due, st.sampled_from(Anchor), st.integers(-12, 24), st.integers(-60, 60)),
+    )
+    deliverables = tuple(
+        attrs.evolve(d, title=draw(texts()), due=draw(dues)) for d in base.deliverables
+    )
+    return attrs.evolve(
+        base,
+        id=f"{draw(identifiers())}.{draw(identifiers())}",
+        version=draw(st.integers(1, 10**6)),
+        title=draw(texts()),
+        phases=phases,
+        initial=name[base.initial],
+        triggers=triggers,
+        deliverables=deliverables,
+        parameters=draw(_parameters()),
+        labels=draw(role_labels()),
+        description=draw(st.one_of(st.just(""), texts(200))),
+    )
+
+
+@settings(max_examples=30)
+@given(method=methods(), fmt=st.sampled_from(["json", "toml"]))
+def test_generated_methods_round_trip(method: Method, fmt: str) -> None:
+    """load(dump(m)) == m for generated methods, as a document and as a JSON or TOML file."""
+    text = codec.dumps(method)
+    # codec.dump keeps pairs such as visit_days as tuples (JSON-ready), the text has lists
+    assert json.loads(text) == json.loads(json.dumps(codec.dump(method)))
+    assert codec.load(text, Method) == method
+    again = load_method(dump_method(method, fmt))  # type: ignore[arg-type]
+    assert again == method
+    same_shape(method, again)
+
+
 @pytest.mark.parametrize("method_id", sorted(METHODS))
 @pytest.mark.parametrize("fmt", ["json", "toml"])
 def test_catalog_methods_round_trip_as_files(method_id: str, fmt: str) -> None:
@@ -222,6 +319,27 @@ def test_unread_schema_versions_are_refused(version: object) -> None:
     document["schema_version"] = version
     with pytest.raises(InvalidDocument) as caught:
         codec.load(document, Organisation)
+    assert [p.path for p in caught.value.problems] == ["$.schema_version"]
+
+
+@given(st.frozensets(st.text(min_size=1, max_size=20), max_size=10))
+def test_reminder_ledger_reads_the_current_and_the_previous_version(ids: frozenset[str]) -> None:
+    """A reminder ledger of version 1 (current) or 0 (no schema_version, or 0) reads back equal."""
+    ledger = ReminderLedger(ids)
+    current = ledger.to_dict()
+    assert current["schema_version"] == 1
+    previous = {k: v for k, v in current.items() if k != "schema_version"}
+    assert ReminderLedger.from_dict(current) == ledger
+    assert ReminderLedger.from_dict(previous) == ledger
+    assert ReminderLedger.from_dict({**previous, "schema_version": 0}) == ledger
+
+
+@pytest.mark.parametrize("version", [2, -1, "1", None, 1.0, True])
+def test_reminder_ledger_refuses_unread_versions(version: object) -> None:
+    """A reminder ledger of a version this release does not read raises InvalidDocument at
+    $.schema_version."""
+    with pytest.raises(InvalidDocument) as caught:
+        ReminderLedger.from_dict({"schema_version": version, "settled": ["a/x/1/missed"]})
     assert [p.path for p in caught.value.problems] == ["$.schema_version"]
 
 

@@ -32,7 +32,7 @@ import pendulum
 from mentorflow.catalog import compiled
 from mentorflow.compiled import CompiledMethod
 from mentorflow.events import Event
-from mentorflow.exceptions import InvalidInput, Problem
+from mentorflow.exceptions import InvalidDocument, InvalidInput, Problem
 from mentorflow.schedule import Condition, Deadline, deadlines, is_live
 from mentorflow.state import EngagementState
 from mentorflow.verdicts import Severity
@@ -49,6 +49,7 @@ __all__ = [
 ]
 
 LEDGER_SCHEMA_VERSION = 1
+_OLDEST_LEDGER = LEDGER_SCHEMA_VERSION - 1  # readers accept the previous version
 SYSTEM_ACTOR = "mentorflow"
 
 MethodLookup = Callable[[EngagementState], CompiledMethod]
@@ -133,15 +134,21 @@ class ReminderLedger:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ReminderLedger:
-        """Read ``to_dict`` output back; raises InvalidInput naming the bad field."""
+        """Read ``to_dict`` output back, of this version or the previous one.
+
+        Raises InvalidDocument naming every bad field.
+        """
         if not isinstance(data, Mapping):
-            raise InvalidInput("reminder ledger", [Problem("$", "expected an object")])
+            raise InvalidDocument("reminder ledger", [Problem("$", "expected an object")])
         problems = []
-        if data.get("schema_version") != LEDGER_SCHEMA_VERSION:
+        # Version 0 ledgers were written before schema_version existed, in the same layout.
+        version = data.get("schema_version", 0)
+        if type(version) is not int or not _OLDEST_LEDGER <= version <= LEDGER_SCHEMA_VERSION:
             problems.append(
                 Problem(
                     "$.schema_version",
-                    f"expected {LEDGER_SCHEMA_VERSION}, got {data.get('schema_version')!r}",
+                    f"version {version!r} is not read by this release "
+                    f"(it reads {_OLDEST_LEDGER} to {LEDGER_SCHEMA_VERSION})",
                 )
             )
         settled = data.get("settled")
@@ -154,7 +161,7 @@ class ReminderLedger:
             if not isinstance(s, str)
         ]
         if problems:
-            raise InvalidInput("reminder ledger", problems)
+            raise InvalidDocument("reminder ledger", problems)
         return cls(frozenset(settled))
 
 

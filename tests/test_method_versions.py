@@ -16,7 +16,7 @@ from _stores import BACKENDS, FACILITATOR, open_store
 from mentorflow.catalog import METHODS, compiled
 from mentorflow.compiled import CompiledMethod
 from mentorflow.deliverables import MentorsPaper
-from mentorflow.exceptions import ActionRefused, InvalidInput, InvalidMethod
+from mentorflow.exceptions import ActionRefused, ConcurrencyConflict, InvalidInput, InvalidMethod
 from mentorflow.methods import DeliverableSpec, Method, MethodParameters, TriggerSpec
 from mentorflow.model import EngagementKind, Participant, Party, Role
 from mentorflow.requirements import Delivered, PageCount, Requirement
@@ -570,3 +570,58 @@ def test_can_migrate_decides_what_migrate_does(tmp_path: Path) -> None:
         check()
     finally:
         opened.close()
+
+
+def test_a_migration_keeps_the_engagement_in_the_deadline_queries(store: SqlStore) -> None:
+    """After a migration the stored next deadline is the new version's, not cleared: the store
+    computes it with the version it is saving, registered while it saves."""
+    walk = stored_bologna(store)
+    walk.supply("needs_assessment")
+    due = store.ids(due_before=walk.now.add(years=5))
+    assert due == ("bologna",)
+    stored(walk).migrate(v2(description="2018 edition"), actor=FACILITATOR, at=walk.now)
+    assert store.ids(due_before=walk.now.add(years=5)) == due
+    assert [d.engagement_id for d in store.due_before(walk.now.add(years=5))]
+
+
+def test_a_start_that_is_refused_leaves_the_registry_as_it_was(store: SqlStore) -> None:
+    """Starting on an id that is taken raises and does not register the method it was given."""
+    stored_bologna(store)
+    before = registry_snapshot(store.methods)
+    plan = Walk("rock.mentoring").plan
+    with pytest.raises(ConcurrencyConflict):
+        StoredEngagement.start(
+            CompiledMethod(v2(description="never saved")),
+            store=store,
+            id="bologna",
+            title=plan.title,
+            organisations=plan.organisations,
+            participants=plan.participants,
+            actor=FACILITATOR,
+            at=Walk("rock.mentoring").now,
+        )
+    assert registry_snapshot(store.methods) == before
+    assert store.methods.versions("rock.mentoring") == (1,)
+
+
+def test_adding_keeps_a_method_only_when_the_block_ends_normally() -> None:
+    """``MethodRegistry.adding`` removes a method it added when the block raises, and never
+    removes one that was registered before."""
+    registry = MethodRegistry.builtin()
+    seen: list[bool] = []
+
+    def failing_save(method: Method) -> None:
+        with registry.adding(method):
+            seen.append((method.id, method.version) in registry)
+            raise RuntimeError("the save failed")
+
+    with pytest.raises(RuntimeError):
+        failing_save(v2())
+    assert seen == [True]
+    assert (V1.id, 2) not in registry
+    with pytest.raises(RuntimeError):
+        failing_save(V1)
+    assert (V1.id, 1) in registry
+    with registry.adding(v2()) as added:
+        pass
+    assert registry.get(V1.id, 2) is added

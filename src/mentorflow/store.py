@@ -196,21 +196,22 @@ class StoredEngagement(Engagement):
     ) -> StoredEngagement:
         """Create an engagement and save it; raises ConcurrencyConflict if the id is taken."""
         when = engine.resolve_time(at, clock)
-        store.methods.add(method)
-        change = engine.start(
-            method,
-            id=id,
-            title=title,
-            organisations=organisations,
-            participants=participants,
-            actor=actor,
-            at=when,
-            themes=themes,
-            visits=visits,
-            prerequisites=prerequisites,
-        )
-        store.save(change, expected_version=0)
-        engagement = cls(method, change.state, store=store, bus=bus, clock=clock)
+        # Registered while saving (the store computes deadlines with it), kept only if saved.
+        with store.methods.adding(method) as ready:
+            change = engine.start(
+                ready,
+                id=id,
+                title=title,
+                organisations=organisations,
+                participants=participants,
+                actor=actor,
+                at=when,
+                themes=themes,
+                visits=visits,
+                prerequisites=prerequisites,
+            )
+            store.save(change, expected_version=0)
+        engagement = cls(ready, change.state, store=store, bus=bus, clock=clock)
         engagement.bus.publish(change.events)
         return engagement
 
@@ -238,11 +239,12 @@ class StoredEngagement(Engagement):
         The store's registry gains ``new`` only once the move is saved: a refused, invalid or
         failed migration leaves the registry, the store and this engagement as they were.
         """
-        registry = self._store.methods
-        ready = registry.resolve(as_compiled(new, "new"))
+        ready = self._store.methods.resolve(as_compiled(new, "new"))
         change = migrate(self._state, ready, actor=actor, at=self._time(at), reason=reason)
-        outcome = self._accept(change)
-        self._method = registry.add(ready)
+        # Registered while saving, so the store computes the new version's deadlines.
+        with self._store.methods.adding(ready) as registered:
+            outcome = self._accept(change)
+        self._method = registered
         return outcome
 
     def _accept(self, change: engine.Change) -> Outcome:

@@ -13,7 +13,8 @@ versions its engagements use (``SqlStore.open(..., methods=registry)``).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 import attrs
 
@@ -94,6 +95,24 @@ class MethodRegistry:
         """Register ``method``; the same (id, version) with a different definition is refused."""
         ready = self.resolve(method)
         return self._methods.setdefault((ready.id, ready.version), ready)
+
+    @contextmanager
+    def adding(self, method: Method | CompiledMethod) -> Iterator[CompiledMethod]:
+        """``method`` registered for the block, and kept only if the block ends normally.
+
+        For a change that needs the method registered while it is made (a store computes the
+        new version's deadlines when it saves) and must leave no trace when it fails.
+        """
+        ready = self.resolve(method)
+        key = (ready.id, ready.version)
+        new = key not in self._methods
+        registered = self._methods.setdefault(key, ready)
+        try:
+            yield registered
+        except BaseException:
+            if new:
+                del self._methods[key]
+            raise
 
     def resolve(self, method: Method | CompiledMethod) -> CompiledMethod:
         """What ``add`` would register, without registering it (InvalidMethod as ``add`` raises).

@@ -10,13 +10,16 @@ deadline index and the reminder ledger store instants as naive UTC timestamps
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import attrs
 import pendulum
 import sqlalchemy as sa
 
 from mentorflow.deadline_index import UtcDateTime, define_table
+from mentorflow.exceptions import SchemaMismatch
 
 __all__ = [
     "DEADLINES_STEP",
@@ -24,6 +27,8 @@ __all__ = [
     "READY_NOW",
     "Migration",
     "Tables",
+    "check_schema",
+    "check_sqlite_file",
     "migrate_schema",
     "utc_text",
 ]
@@ -193,17 +198,19 @@ def utc_text(at: pendulum.DateTime) -> str:
 
 
 def migrate_schema(conn: sa.Connection, tables: Tables, now: pendulum.DateTime) -> tuple[int, ...]:
-    """Apply every migration not applied yet, in one transaction; return the numbers applied."""
-    if tables.metadata.schema is not None and conn.dialect.name == "postgresql":
-        conn.execute(sa.schema.CreateSchema(tables.metadata.schema, if_not_exists=True))
+    """Apply every migration not applied yet, in one transaction; return the numbers applied.
+
+    Callers migrating the same tables at once take turns (see ``_take_turn``), so each step is
+    applied once. A database with a step this release does not know raises ``SchemaMismatch``
+    before anything is written.
+    """
+    _take_turn(conn, tables)
     tables.migrations.create(conn, checkfirst=True)
-    if conn.dialect.name == "postgresql":
-        # Two processes opening a fresh database at once must not both apply step 1.
-        conn.execute(sa.text("SELECT pg_advisory_xact_lock(7310651)"))
-    done = set(conn.execute(sa.select(tables.migrations.c.number)).scalars())
+    recorded = _recorded_steps(conn, tables)
+    _refuse_unknown_steps(conn, tables, recorded)
     applied = []
     for step in MIGRATIONS:
-        if step.number in done:
+        if step.number in recorded:
             continue
         step.apply(conn, tables)
         conn.execute(
@@ -213,3 +220,74 @@ def migrate_schema(conn: sa.Connection, tables: Tables, now: pendulum.DateTime) 
         )
         applied.append(step.number)
     return tuple(applied)
+
+
+def check_schema(conn: sa.Connection, tables: Tables) -> None:
+    """Raise ``SchemaMismatch`` unless the database has exactly this release's migration steps."""
+    recorded = (
+        _recorded_steps(conn, tables)
+        if sa.inspect(conn).has_table(tables.migrations.name, schema=tables.metadata.schema)
+        else {}
+    )
+    _refuse_unknown_steps(conn, tables, recorded)
+    _refuse_missing_steps(conn.engine.url, tables, recorded)
+
+
+def check_sqlite_file(url: sa.URL, tables: Tables) -> None:
+    """Raise ``SchemaMismatch`` for a SQLite file that does not exist, before connecting creates it."""
+    path = url.database
+    is_file = path not in (None, "", ":memory:") and "uri" not in url.query
+    if url.get_backend_name() == "sqlite" and is_file and not Path(str(path)).exists():
+        _refuse_missing_steps(url, tables, {})
+
+
+def _take_turn(conn: sa.Connection, tables: Tables) -> None:
+    """Wait until no one else migrates these tables: held until this transaction ends.
+
+    Without it, workers opening a fresh database at once all create the schema and the
+    migrations table, and all but one fail on PostgreSQL's catalog unique indexes.
+    """
+    if conn.dialect.name == "postgresql":
+        schema = tables.metadata.schema
+        if schema is not None and not sa.inspect(conn).has_schema(schema):
+            # Keyed on the schema alone: stores with other prefixes may be creating it too.
+            _advisory_xact_lock(conn, f"schema {schema}")
+            conn.execute(sa.schema.CreateSchema(schema, if_not_exists=True))
+        _advisory_xact_lock(conn, f"tables {schema or ''}.{tables.migrations.name}")
+    elif conn.dialect.name == "sqlite":
+        driver = conn.connection.driver_connection
+        if driver is not None and not driver.in_transaction:
+            # SqlStore.open's engine began with BEGIN IMMEDIATE already. On an engine of the
+            # caller's, the driver would run the DDL below outside any transaction.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _advisory_xact_lock(conn: sa.Connection, name: str) -> None:
+    # Every process must derive the same key, so a fixed hash (``hash()`` is salted per process).
+    digest = hashlib.blake2b(f"mentorflow {name}".encode(), digest_size=8).digest()
+    key = int.from_bytes(digest, "big", signed=True)
+    conn.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))
+
+
+def _recorded_steps(conn: sa.Connection, tables: Tables) -> dict[int, str]:
+    m = tables.migrations
+    return {row.number: row.name for row in conn.execute(sa.select(m.c.number, m.c.name))}
+
+
+def _refuse_unknown_steps(conn: sa.Connection, tables: Tables, recorded: dict[int, str]) -> None:
+    known = {step.number for step in MIGRATIONS}
+    unknown = {number: name for number, name in recorded.items() if number not in known}
+    if unknown:
+        raise SchemaMismatch(_where(conn.engine.url, tables), unknown, {})
+
+
+def _refuse_missing_steps(url: sa.URL, tables: Tables, recorded: dict[int, str]) -> None:
+    missing = {step.number: step.name for step in MIGRATIONS if step.number not in recorded}
+    if missing:
+        raise SchemaMismatch(_where(url, tables), {}, missing)
+
+
+def _where(url: sa.URL, tables: Tables) -> str:
+    schema = tables.metadata.schema
+    table = f"{schema}.{tables.migrations.name}" if schema else tables.migrations.name
+    return f"{table} in database {url.database!r}"

@@ -11,6 +11,7 @@
     ├── UnknownParticipant           the actor is not a participant of the engagement
     ├── UnknownEngagement            the store holds no engagement with that id
     ├── ConcurrencyConflict          the engagement changed since it was loaded; nothing written
+    ├── SchemaMismatch               the database's schema is not this release's; nothing written
     └── ActionRefused                a rule refused the action; carries the Verdict
         └── TransitionRefused        a refused phase transition
 
@@ -20,7 +21,7 @@ the deliverable, the role that owes it and the due date where there is one.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import attrs
@@ -37,6 +38,7 @@ __all__ = [
     "InvalidMethod",
     "MentorflowError",
     "Problem",
+    "SchemaMismatch",
     "TransitionRefused",
     "UnknownEngagement",
     "UnknownParticipant",
@@ -116,6 +118,39 @@ class ConcurrencyConflict(MentorflowError):
         super().__init__(
             f"engagement {engagement_id!r} was loaded at version {expected_version}, but {found}"
         )
+
+
+class SchemaMismatch(MentorflowError):
+    """The database's migration steps are not this release's; the store wrote nothing.
+
+    ``unknown_steps``: steps a newer mentorflow release applied, which this one does not know.
+    ``missing_steps``: steps this release needs that the database lacks (opened with
+    ``create=False``). Each maps the step number to its name.
+    """
+
+    def __init__(
+        self, where: str, unknown_steps: Mapping[int, str], missing_steps: Mapping[int, str]
+    ) -> None:
+        self.where = where
+        self.unknown_steps = dict(sorted(unknown_steps.items()))
+        self.missing_steps = dict(sorted(missing_steps.items()))
+        if self.unknown_steps:
+            message = (
+                f"{where} records migration step(s) {_steps(self.unknown_steps)} that this"
+                " mentorflow release does not know: the database was migrated by a newer"
+                " release, and this one is older than the database; upgrade mentorflow"
+            )
+        else:
+            message = (
+                f"{where} lacks migration step(s) {_steps(self.missing_steps)} that this"
+                " mentorflow release needs: open it with create=True (or call"
+                " SqlStore.migrate()) to upgrade it"
+            )
+        super().__init__(message)
+
+
+def _steps(steps: Mapping[int, str]) -> str:
+    return ", ".join(f"{number} ({name!r})" for number, name in steps.items())
 
 
 class UnknownEngagement(MentorflowError, LookupError):

@@ -21,7 +21,15 @@ import sqlalchemy as sa
 from sqlalchemy import event as sa_event
 
 from mentorflow import deadline_index
-from mentorflow._sqlschema import DEADLINES_STEP, READY_NOW, Tables, migrate_schema, utc_text
+from mentorflow._sqlschema import (
+    DEADLINES_STEP,
+    READY_NOW,
+    Tables,
+    check_schema,
+    check_sqlite_file,
+    migrate_schema,
+    utc_text,
+)
 from mentorflow._sqlwrite import GuardedWrite, WriteStatements, cursor_of, ping_on_checkout
 from mentorflow.clock import Clock
 from mentorflow.compiled import CompiledMethod
@@ -99,6 +107,10 @@ class SqlStore:
         self._writes = WriteStatements.compile(self.tables, engine.dialect)
         if create:
             self.migrate()
+        else:
+            check_sqlite_file(engine.url, self.tables)
+            with self.reading() as conn:
+                check_schema(conn, self.tables)
 
     @classmethod
     def open(
@@ -114,8 +126,10 @@ class SqlStore:
     ) -> SqlStore:
         """A store on a SQLite file path or a database URL (``postgresql+psycopg://…``).
 
-        The schema is created or upgraded unless ``create`` is False. ``busy_timeout`` (seconds)
-        is how long a SQLite writer waits for the write lock.
+        The schema is created or upgraded unless ``create`` is False; then a database without
+        every migration step of this release raises ``SchemaMismatch``, as does (either way) one
+        that a newer release migrated. ``busy_timeout`` (seconds) is how long a SQLite writer
+        waits for the write lock.
         """
         text = str(target)
         url = (
@@ -126,9 +140,13 @@ class SqlStore:
         else:
             engine = sa.create_engine(url)
             ping_on_checkout(engine)
-        return cls(
-            engine, methods=methods, schema=schema, prefix=prefix, clock=clock, create=create
-        )
+        try:
+            return cls(
+                engine, methods=methods, schema=schema, prefix=prefix, clock=clock, create=create
+            )
+        except BaseException:
+            engine.dispose()  # a refused open (SchemaMismatch) keeps no connection open
+            raise
 
     @property
     def methods(self) -> MethodRegistry:
@@ -148,13 +166,20 @@ class SqlStore:
         """Create or upgrade the schema; returns the migration steps applied now.
 
         The step that adds the deadline index also fills it (and recomputes ``next_deadline``)
-        for every stored engagement, in the same transaction.
+        for every stored engagement, in the same transaction. Workers migrating at once take
+        turns, so each step is applied once. A database with a step this release does not know
+        (a newer release migrated it) raises ``SchemaMismatch`` and nothing is written.
         """
-        with self.engine.begin() as conn:
-            applied = migrate_schema(conn, self.tables, self.clock.now())
-            if DEADLINES_STEP in applied:
-                self._reindex(conn)
-            return applied
+        with self.engine.connect() as conn:
+            if self.dialect == "postgresql":
+                # Once the previous worker's lock is released, the next statements must see
+                # what it committed: not so under a REPEATABLE READ engine of the caller's.
+                conn.execution_options(isolation_level="READ COMMITTED")
+            with conn.begin():
+                applied = migrate_schema(conn, self.tables, self.clock.now())
+                if DEADLINES_STEP in applied:
+                    self._reindex(conn)
+                return applied
 
     def _reindex(self, conn: sa.Connection) -> None:
         e = self.tables.engagements

@@ -1,49 +1,103 @@
 """The outbox relay: delivers stored events to the host's handlers, at least once, in order.
 
-Each round claims the *first* undelivered event of every engagement that has one (so events of
-one engagement go out in order, one at a time), hands each to the handler, and records the
-outcome in the same transaction: delivered, or retried later with exponential backoff, or
-"dead" after ``max_attempts``. A dead event holds back the later events of its engagement until
-it is replayed (``SqlStore.replay``). Reminder events (sequence 0) form a second lane per
-engagement, ordered by commit, that neither waits for nor holds back the engagement's own. A crash between the handler and the commit means the
-event is delivered again: handlers must be idempotent, keyed on ``event.id``.
+A relay hands the *first* undelivered event of an engagement to the handler (so events of one
+engagement go out in order, one at a time) and records the outcome: delivered, or retried later
+with exponential backoff, or "dead" after ``max_attempts``. A dead event holds back the later
+events of its engagement until it is replayed (``SqlStore.replay``). Reminder events (sequence
+0) form a second lane per engagement, ordered by commit, that neither waits for nor holds back
+the engagement's own. A crash between the handler and the recorded outcome means the event is
+delivered again: handlers must be idempotent, keyed on ``event.id``.
 
-On PostgreSQL the claim is ``SELECT … FOR UPDATE SKIP LOCKED``: several relays share the work
-and never hold the same event at once. On SQLite the claim takes the single write lock, so one
-relay at a time is the norm (more are safe but take turns).
+On PostgreSQL a round claims up to ``batch_size`` events with ``SELECT … FOR UPDATE SKIP
+LOCKED`` and records their outcomes in that transaction: several relays share the work and never
+hold the same event at once, and the row locks never stop a save.
+
+On SQLite a lock on the whole database is all there is, so the relay must not hold it while a
+handler runs. Relays take turns on a lock of their own (``_relay_turn``: one relay delivers at a
+time, the others' ``run_once`` returns at once) and each event takes two short transactions: the
+claim, which counts the attempt, and the outcome. A save never waits for a handler. Because
+the attempt is counted before the handler runs, a relay process that dies in the handler
+(SIGKILL, OOM, ``os._exit``) uses up one attempt of that event, and the event goes dead after
+``max_attempts`` such deaths instead of blocking its engagement forever.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
+from typing import Any
 
 import attrs
 import pendulum
 import sqlalchemy as sa
 
+from mentorflow._relay_turn import relay_turn
 from mentorflow._sqlschema import utc_text
 from mentorflow.clock import Clock
 from mentorflow.events import Event, EventBus
+from mentorflow.exceptions import InvalidInput, Problem
 from mentorflow.sqlstore import SqlStore
 from mentorflow.store import OutboxStatus
 
-__all__ = ["Backoff", "Relay", "RelayReport"]
+__all__ = ["LONGEST_BACKOFF", "Backoff", "Relay", "RelayReport"]
 
 Handler = Callable[[Event], object]
+
+#: The longest ``Backoff.maximum`` accepted, in seconds (366 days).
+LONGEST_BACKOFF = 366 * 24 * 3600
 
 
 @attrs.frozen
 class Backoff:
-    """Delay before retry ``n`` (1-based): ``base * factor ** (n - 1)``, at most ``maximum`` seconds."""
+    """Delay before retry ``n`` (1-based): ``base * factor ** (n - 1)``, at most ``maximum`` seconds.
+
+    Refused with ``InvalidInput`` naming the field unless ``0 <= base <= maximum``,
+    ``factor >= 1``, ``maximum`` is at most ``LONGEST_BACKOFF`` (366 days) and all three are
+    finite numbers.
+    """
 
     base: float = 1.0
     factor: float = 2.0
     maximum: float = 300.0
 
+    def __attrs_post_init__(self) -> None:
+        base_problem = _number_problem(self.base, 0.0, "at least 0")
+        least_maximum = self.base if not base_problem else 0.0
+        problems = [
+            Problem(f"$.{name}", message)
+            for name, message in (
+                ("base", base_problem),
+                ("factor", _number_problem(self.factor, 1.0, "at least 1")),
+                ("maximum", _number_problem(self.maximum, least_maximum, "at least base")),
+            )
+            if message
+        ]
+        if not problems and self.maximum > LONGEST_BACKOFF:
+            # A retry date must stay a date: pendulum cannot add 1e300 seconds.
+            problems.append(
+                Problem("$.maximum", f"must be at most {LONGEST_BACKOFF} seconds (366 days)")
+            )
+        if problems:
+            raise InvalidInput("backoff", problems)
+
     def delay(self, attempts: int) -> float:
-        """Seconds to wait after the ``attempts``-th failure."""
-        return float(min(self.maximum, self.base * self.factor ** max(0, attempts - 1)))
+        """Seconds to wait after the ``attempts``-th failure: never negative, never above ``maximum``."""
+        if self.base == 0 or self.factor == 1:
+            return float(min(self.maximum, self.base))
+        try:
+            grown = self.base * self.factor ** max(0, attempts - 1)
+        except OverflowError:  # the power left the floats long after it passed ``maximum``
+            return float(self.maximum)
+        return float(min(self.maximum, grown))
+
+
+def _number_problem(value: object, least: float, bound: str) -> str:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return f"must be a finite number, not {value!r}"
+    if value < least:
+        return f"must be {bound}, not {value!r}"
+    return ""
 
 
 @attrs.frozen
@@ -56,12 +110,31 @@ class RelayReport:
 
     @property
     def handled(self) -> int:
-        """How many events were handed to the handler."""
+        """How many events were handed to the handler (or given up on)."""
         return len(self.delivered) + len(self.retried) + len(self.dead)
 
 
+@attrs.define
+class _Tally:
+    delivered: list[str] = attrs.Factory(list)
+    retried: list[str] = attrs.Factory(list)
+    dead: list[str] = attrs.Factory(list)
+
+    @property
+    def handled(self) -> int:
+        return len(self.delivered) + len(self.retried) + len(self.dead)
+
+    def report(self) -> RelayReport:
+        return RelayReport(tuple(self.delivered), tuple(self.retried), tuple(self.dead))
+
+
 class Relay:
-    """Moves events from a store's outbox to a handler; drive it with ``run_once`` or ``run``."""
+    """Moves events from a store's outbox to a handler; drive it with ``run_once`` or ``run``.
+
+    Refused with ``InvalidInput`` naming the argument unless ``store`` is a ``SqlStore``,
+    ``handler`` a callable or an ``EventBus``, ``max_attempts`` and ``batch_size`` integers of at
+    least 1 and ``backoff`` a ``Backoff``.
+    """
 
     def __init__(
         self,
@@ -74,6 +147,7 @@ class Relay:
         backoff: Backoff | None = None,
         batch_size: int = 100,
     ) -> None:
+        _check_arguments(store, handler, sleep, max_attempts, backoff, batch_size)
         self.store = store
         self._deliver = _bus_handler(handler) if isinstance(handler, EventBus) else handler
         self.clock = clock or store.clock
@@ -116,42 +190,87 @@ class Relay:
         self._mark = o.update().where(o.c.position == sa.bindparam("b_position"))
 
     def run_once(self) -> RelayReport:
-        """Deliver every event that is ready now, up to ``batch_size``; returns what happened."""
-        delivered: list[str] = []
-        retried: list[str] = []
-        dead: list[str] = []
-        while len(delivered) + len(retried) + len(dead) < self.batch_size:
-            before = len(delivered) + len(retried) + len(dead)
-            self._round(self.batch_size - before, delivered, retried, dead)
-            if len(delivered) + len(retried) + len(dead) == before:
-                break
-        return RelayReport(tuple(delivered), tuple(retried), tuple(dead))
+        """Deliver every event that is ready now, up to ``batch_size``; returns what happened.
 
-    def _round(self, limit: int, delivered: list[str], retried: list[str], dead: list[str]) -> None:
+        On SQLite, while another relay of the same database has its turn, this returns an empty
+        report at once.
+        """
+        tally = _Tally()
+        if self.store.dialect == "sqlite":
+            with relay_turn(self.store.engine.url) as mine:
+                while mine and tally.handled < self.batch_size and self._deliver_next(tally):
+                    pass
+            return tally.report()
+        while tally.handled < self.batch_size:
+            before = tally.handled
+            self._round(self.batch_size - before, tally)
+            if tally.handled == before:
+                break
+        return tally.report()
+
+    def _round(self, limit: int, tally: _Tally) -> None:
+        # PostgreSQL: the row locks of FOR UPDATE SKIP LOCKED keep other relays off these events
+        # until the outcomes commit, and they never stop a save.
         now = self.clock.now()
         with self.store.engine.begin() as conn:
             rows = conn.execute(self._claim, {"now": utc_text(now), "limit": limit}).all()
             for row in rows:
                 error = self._try(row.payload)
-                if error is None:
-                    values = {
-                        "status": OutboxStatus.DELIVERED,
-                        "delivered_at": utc_text(now),
-                        "last_error": None,
-                    }
-                    values["attempts"] = row.attempts + 1
-                    delivered.append(row.event_id)
-                else:
-                    attempts = row.attempts + 1
-                    values = {"attempts": attempts, "last_error": error[:2000]}
-                    if attempts >= self.max_attempts:
-                        values["status"] = OutboxStatus.DEAD
-                        dead.append(row.event_id)
-                    else:
-                        later = _later(now, self.backoff.delay(attempts))
-                        values["next_attempt_at"] = utc_text(later)
-                        retried.append(row.event_id)
+                values = self._outcome(row.event_id, row.attempts + 1, error, now, tally)
                 conn.execute(self._mark.values(**values), {"b_position": row.position})
+
+    def _deliver_next(self, tally: _Tally) -> bool:
+        # SQLite, inside this relay's turn: nobody else claims, so the write lock can be let go
+        # while the handler runs. Returns whether there was an event to handle.
+        with self.store.engine.begin() as conn:
+            now = self.clock.now()
+            row = conn.execute(self._claim, {"now": utc_text(now), "limit": 1}).first()
+            if row is None:
+                return False
+            if row.attempts >= self.max_attempts:
+                # Its last attempts ended with their relay's process: give up, as for failures.
+                conn.execute(
+                    self._mark.values(status=OutboxStatus.DEAD), {"b_position": row.position}
+                )
+                tally.dead.append(row.event_id)
+                return True
+            attempt = row.attempts + 1
+            # Counted before the handler runs, so a process that dies in it still uses it up.
+            stopped = f"the relay stopped during attempt {attempt}, before the handler returned"
+            conn.execute(
+                self._mark.values(attempts=attempt, last_error=stopped),
+                {"b_position": row.position},
+            )
+        error = self._try(row.payload)
+        with self.store.engine.begin() as conn:
+            values = self._outcome(row.event_id, attempt, error, self.clock.now(), tally)
+            conn.execute(self._mark.values(**values), {"b_position": row.position})
+        return True
+
+    def _outcome(
+        self,
+        event_id: str,
+        attempts: int,
+        error: str | None,
+        now: pendulum.DateTime,
+        tally: _Tally,
+    ) -> dict[str, Any]:
+        if error is None:
+            tally.delivered.append(event_id)
+            return {
+                "status": OutboxStatus.DELIVERED,
+                "delivered_at": utc_text(now),
+                "last_error": None,
+                "attempts": attempts,
+            }
+        values: dict[str, Any] = {"attempts": attempts, "last_error": error[:2000]}
+        if attempts >= self.max_attempts:
+            values["status"] = OutboxStatus.DEAD
+            tally.dead.append(event_id)
+        else:
+            values["next_attempt_at"] = utc_text(_later(now, self.backoff.delay(attempts)))
+            tally.retried.append(event_id)
+        return values
 
     def _try(self, payload: str) -> str | None:
         try:
@@ -160,6 +279,25 @@ class Relay:
         except Exception as error:
             return f"{type(error).__name__}: {error}"
         return None
+
+    def dead_letter(self, event_id: str, reason: str) -> None:
+        """Give up on a pending event by hand: it becomes "dead" with ``reason`` as its error.
+
+        For an event whose handler keeps killing or hanging its relay (see the relay docs);
+        ``SqlStore.replay`` puts it back in line. Refused with ``InvalidInput`` unless the
+        outbox holds a pending event with that id.
+        """
+        o = self.store.tables.outbox
+        with self.store.engine.begin() as conn:
+            result = conn.execute(
+                o.update()
+                .where(o.c.event_id == event_id, o.c.status == OutboxStatus.PENDING)
+                .values(status=OutboxStatus.DEAD, last_error=reason[:2000])
+            )
+        if result.rowcount != 1:
+            raise InvalidInput(
+                "dead_letter", [Problem("$.event_id", f"no pending event {event_id!r}")]
+            )
 
     def run(
         self,
@@ -181,6 +319,32 @@ class Relay:
             if report.handled == 0:
                 self.sleep(idle_seconds)
         return total
+
+
+def _check_arguments(
+    store: object,
+    handler: object,
+    sleep: object,
+    max_attempts: object,
+    backoff: object,
+    batch_size: object,
+) -> None:
+    problems: list[Problem] = []
+    if not isinstance(store, SqlStore):
+        problems.append(Problem("$.store", f"must be a SqlStore, not {type(store).__name__}"))
+    if not (isinstance(handler, EventBus) or callable(handler)):
+        problems.append(Problem("$.handler", f"must be a callable or an EventBus, not {handler!r}"))
+    if not callable(sleep):
+        problems.append(Problem("$.sleep", f"must be a callable, not {sleep!r}"))
+    for name, value in (("max_attempts", max_attempts), ("batch_size", batch_size)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            problems.append(
+                Problem(f"$.{name}", f"must be an integer of at least 1, not {value!r}")
+            )
+    if backoff is not None and not isinstance(backoff, Backoff):
+        problems.append(Problem("$.backoff", f"must be a Backoff, not {backoff!r}"))
+    if problems:
+        raise InvalidInput("relay", problems)
 
 
 def _bus_handler(bus: EventBus) -> Handler:

@@ -1,0 +1,375 @@
+"""The relay under load and abuse: saves never wait for handlers, relays take turns, bad settings refused."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pendulum
+import pytest
+import sqlalchemy as sa
+from hypothesis import given
+from hypothesis import strategies as st
+
+from _stores import BACKENDS, FACILITATOR, bologna, drop_schema, store_target
+from mentorflow._relay_turn import relay_turn
+from mentorflow.clock import FrozenClock
+from mentorflow.events import Event, EventBus
+from mentorflow.exceptions import InvalidInput
+from mentorflow.outbox import LONGEST_BACKOFF, Backoff, Relay
+from mentorflow.sqlstore import SqlStore
+from mentorflow.store import OutboxStatus, StoredEngagement
+
+SPAWN = multiprocessing.get_context("spawn")
+LATER = pendulum.datetime(2017, 7, 1, tz="Europe/Brussels")
+
+
+@pytest.fixture(params=BACKENDS)
+def impatient_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStore]:
+    """A store whose SQLite writers give up on the write lock after half a second."""
+    target, schema = store_target(request.param, tmp_path)
+    store = SqlStore.open(target, schema=schema, busy_timeout=0.5)
+    try:
+        yield store
+    finally:
+        store.close()
+        drop_schema(schema)
+
+
+def _pending(store: SqlStore) -> int:
+    return len(store.outbox(status=OutboxStatus.PENDING))
+
+
+# -- saves while a handler runs ------------------------------------------------------------------
+
+
+def test_a_save_goes_through_while_a_handler_is_running(impatient_store: SqlStore) -> None:
+    """A save made while the relay's handler runs commits at once, before the handler returns."""
+    store = impatient_store
+    for n in range(3):
+        bologna(store, f"e{n}")
+    other = bologna(store, "other")
+    Relay(store, lambda e: None).run_once()  # only the events below are pending
+    for n in range(3):
+        StoredEngagement.load(store, f"e{n}").fire("confirm_match", actor=FACILITATOR, at=LATER)
+    started, released = threading.Event(), threading.Event()
+    waits: list[bool] = []
+
+    def slow(event: Event) -> None:
+        started.set()
+        # Held until the save below is done; on SQLite that takes longer than the busy timeout.
+        waits.append(released.wait(timeout=5))
+
+    relay = Relay(store, slow, clock=FrozenClock(LATER), batch_size=1)
+    worker = threading.Thread(target=relay.run_once)
+    worker.start()
+    assert started.wait(timeout=30)
+    try:
+        other.fire("pause", actor=FACILITATOR, at=LATER, reason="summer")
+        bologna(store, "started-meanwhile")
+    finally:
+        released.set()
+        worker.join()
+    assert waits == [True]  # the handler was still running when both saves committed
+    assert store.load("other").phase.startswith("paused")
+    assert store.load("started-meanwhile").version == 1
+
+
+def test_a_save_on_sqlite_waits_for_no_handler_of_a_batch(tmp_path: Path) -> None:
+    """SQLite, busy timeout 0.5 s, handlers of 0.6 s: saves made during the batch all succeed."""
+    store = SqlStore.open(tmp_path / "store.sqlite3", busy_timeout=0.5)
+    for n in range(3):
+        bologna(store, f"e{n}")
+    started = threading.Event()
+
+    def slow(event: Event) -> None:
+        if event.engagement_id.startswith("meanwhile"):
+            return  # the saves below add events too: only the first three are slow
+        started.set()
+        time.sleep(0.6)
+
+    worker = threading.Thread(target=Relay(store, slow, clock=FrozenClock(LATER)).run_once)
+    worker.start()
+    assert started.wait(timeout=30)
+    saved = []
+    while worker.is_alive():  # a save every 0.1 s for the whole batch of three handlers
+        saved.append(bologna(store, f"meanwhile-{len(saved)}").id)
+        time.sleep(0.1)
+    worker.join()
+    assert len(saved) >= 5  # saves kept committing while the three handlers ran
+    assert store.ids() == tuple(sorted([*saved, "e0", "e1", "e2"]))
+
+
+# -- relays in parallel on SQLite -----------------------------------------------------------------
+
+
+def _six_engagements_of_five_events(store: SqlStore) -> None:
+    for n in range(6):
+        engagement = bologna(store, f"e{n}")
+        engagement.fire("confirm_match", actor=FACILITATOR, at=LATER)
+        engagement.fire("pause", actor=FACILITATOR, at=LATER, reason="x")
+
+
+def test_parallel_relay_threads_on_sqlite_deliver_each_event_once_in_order(
+    tmp_path: Path,
+) -> None:
+    """Four relays in threads on one SQLite file: no event twice or at once, order per engagement."""
+    store = SqlStore.open(tmp_path / "store.sqlite3")
+    _six_engagements_of_five_events(store)
+    seen: list[tuple[str, int]] = []
+    in_flight: set[str] = set()
+    overlaps: list[str] = []
+    lock = threading.Lock()
+
+    def handler(event: Event) -> None:
+        with lock:
+            if event.id in in_flight:
+                overlaps.append(event.id)
+            in_flight.add(event.id)
+        time.sleep(0.002)  # widen the window in which a second relay could grab the event
+        with lock:
+            in_flight.discard(event.id)
+            seen.append((event.engagement_id, event.sequence))
+
+    def relay_until_drained(relay: Relay) -> None:
+        deadline = time.monotonic() + 60
+        while _pending(store) and time.monotonic() < deadline:
+            if not relay.run_once().handled:
+                time.sleep(0.001)  # another relay has the turn
+
+    relays = [Relay(store, handler, clock=FrozenClock(LATER), batch_size=3) for _ in range(4)]
+    threads = [threading.Thread(target=relay_until_drained, args=(r,)) for r in relays]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert overlaps == []
+    assert len(seen) == len(set(seen)) == 6 * 5
+    for n in range(6):
+        assert [s for e, s in seen if e == f"e{n}"] == [1, 2, 3, 4, 5]
+
+
+def record_deliveries(target: str, journal: str) -> None:
+    """Child process: relay until the outbox is drained, journaling each delivery with its pid."""
+    store = SqlStore.open(target, create=False)
+    engine = sa.create_engine(f"sqlite:///{journal}", connect_args={"timeout": 30})
+
+    def handler(event: Event) -> None:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO delivered (event_id, engagement_id, sequence, pid) VALUES (?, ?, ?, ?)",
+                (event.id, event.engagement_id, event.sequence, os.getpid()),
+            )
+
+    deadline = time.monotonic() + 120
+    Relay(store, handler, clock=FrozenClock(LATER), batch_size=2).run(
+        stop=lambda: not _pending(store) or time.monotonic() > deadline, idle_seconds=0.005
+    )
+    store.close()
+
+
+@pytest.mark.slow
+def test_parallel_relay_processes_on_sqlite_deliver_each_event_once_in_order(
+    tmp_path: Path,
+) -> None:
+    """Three relay processes on one SQLite file: each event delivered once, in order per engagement."""
+    target = str(tmp_path / "store.sqlite3")
+    journal = str(tmp_path / "journal.sqlite3")
+    store = SqlStore.open(target)
+    _six_engagements_of_five_events(store)
+    engine = sa.create_engine(f"sqlite:///{journal}")
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "CREATE TABLE delivered (n INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT,"
+            " engagement_id TEXT, sequence INTEGER, pid INTEGER)"
+        )
+    processes = [SPAWN.Process(target=record_deliveries, args=(target, journal)) for _ in range(3)]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(timeout=180)
+    assert [p.exitcode for p in processes] == [0, 0, 0]
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT event_id, engagement_id, sequence FROM delivered ORDER BY n"
+        ).all()
+    engine.dispose()
+    assert len(rows) == len({r.event_id for r in rows}) == 6 * 5
+    for n in range(6):
+        assert [r.sequence for r in rows if r.engagement_id == f"e{n}"] == [1, 2, 3, 4, 5]
+    store.close()
+
+
+def test_a_relay_waits_its_turn_on_sqlite(tmp_path: Path) -> None:
+    """While another relay has the SQLite turn, run_once returns an empty report; then delivers."""
+    store = SqlStore.open(tmp_path / "store.sqlite3")
+    bologna(store)
+    seen: list[Event] = []
+    relay = Relay(store, seen.append, clock=FrozenClock(LATER))
+    with relay_turn(store.engine.url) as mine:
+        assert mine
+        assert relay.run_once().handled == 0
+    assert relay.run_once().handled == 1
+    assert [e.sequence for e in seen] == [1]
+
+
+def test_a_relay_on_an_in_memory_store_delivers() -> None:
+    """A store in memory (no file to lock) still has its events delivered in order."""
+    store = SqlStore.open(":memory:")
+    engagement = bologna(store)
+    engagement.fire("confirm_match", actor=FACILITATOR, at=LATER)
+    seen: list[Event] = []
+    assert len(Relay(store, seen.append, clock=FrozenClock(LATER)).run_once().delivered) == 3
+    assert [e.sequence for e in seen] == [1, 2, 3]
+
+
+# -- a relay process that dies in the handler -----------------------------------------------------
+
+
+def die_on_first_event(target: str) -> None:
+    """Child process: a relay whose handler ends the process, as an OOM kill would."""
+    store = SqlStore.open(target, create=False)
+    Relay(store, lambda event: os._exit(3), clock=FrozenClock(LATER)).run_once()
+
+
+@pytest.mark.slow
+def test_a_relay_process_dying_in_the_handler_uses_up_an_attempt(tmp_path: Path) -> None:
+    """SQLite: a relay that dies in the handler counts the attempt; at max_attempts the event
+    goes dead without the handler, and replay puts it back."""
+    target = str(tmp_path / "store.sqlite3")
+    store = SqlStore.open(target)
+    engagement = bologna(store)
+    engagement.fire("confirm_match", actor=FACILITATOR, at=LATER)
+    first = store.outbox(engagement.id)[0].event_id
+    child = SPAWN.Process(target=die_on_first_event, args=(target,))
+    child.start()
+    child.join(timeout=120)
+    assert child.exitcode == 3
+    [crashed, *_] = store.outbox(engagement.id)
+    assert (crashed.event_id, crashed.status, crashed.attempts) == (first, "pending", 1)
+    assert "stopped during attempt 1" in (crashed.last_error or "")
+    seen: list[str] = []
+    relay = Relay(store, lambda e: seen.append(e.id), clock=FrozenClock(LATER), max_attempts=1)
+    assert relay.run_once().dead == (first,)
+    assert seen == []  # given up on without a third try, and it holds back the rest
+    store.replay(first)
+    assert len(relay.run_once().delivered) == 3
+    assert seen[0] == first
+
+
+# -- dead-lettering by hand ----------------------------------------------------------------------
+
+
+def test_an_operator_dead_letters_a_pending_event_and_replays_it(tmp_path: Path) -> None:
+    """dead_letter marks a pending event dead with the reason; replay puts it back in line."""
+    store = SqlStore.open(tmp_path / "store.sqlite3")
+    engagement = bologna(store)
+    engagement.fire("confirm_match", actor=FACILITATOR, at=LATER)
+    seen: list[int] = []
+    relay = Relay(store, lambda e: seen.append(e.sequence), clock=FrozenClock(LATER))
+    first = store.outbox(engagement.id)[0].event_id
+    relay.dead_letter(first, "kills the relay: see incident 12")
+    [dead] = store.outbox(status=OutboxStatus.DEAD)
+    assert (dead.event_id, dead.last_error) == (first, "kills the relay: see incident 12")
+    assert relay.run_once().handled == 0
+    with pytest.raises(InvalidInput) as refused:
+        relay.dead_letter(first, "again")
+    assert [p.path for p in refused.value.problems] == ["$.event_id"]
+    store.replay(first)
+    relay.run_once()
+    assert seen == [1, 2, 3]
+
+
+# -- settings ----------------------------------------------------------------------------------
+
+
+def test_backoff_saturates_instead_of_overflowing() -> None:
+    """A thousand and more attempts wait ``maximum`` seconds instead of raising OverflowError."""
+    assert Backoff().delay(1100) == 300.0
+    assert Backoff(base=2, factor=1.5, maximum=60).delay(10**30) == 60.0
+    assert Backoff(base=0, factor=10).delay(10**6) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("fields", "paths"),
+    [
+        ({"base": -5}, ["$.base"]),
+        ({"factor": 0.5}, ["$.factor"]),
+        ({"base": 10, "maximum": 5}, ["$.maximum"]),
+        ({"maximum": LONGEST_BACKOFF + 1}, ["$.maximum"]),
+        (
+            {"base": float("nan"), "factor": float("inf"), "maximum": "300"},
+            ["$.base", "$.factor", "$.maximum"],
+        ),
+        ({"base": True}, ["$.base"]),
+    ],
+)
+def test_backoff_refuses_bad_fields_by_name(fields: dict[str, Any], paths: list[str]) -> None:
+    """A negative base, a shrinking factor, a maximum below base, or a non-finite number is refused."""
+    with pytest.raises(InvalidInput) as refused:
+        Backoff(**fields)
+    assert [p.path for p in refused.value.problems] == paths
+
+
+finite = st.floats(min_value=0, max_value=1e6, allow_nan=False)
+
+
+@given(
+    base=finite,
+    factor=st.floats(min_value=1, max_value=1e3),
+    headroom=st.floats(min_value=0, max_value=LONGEST_BACKOFF),
+    attempts=st.integers(min_value=1, max_value=10**40),
+    more=st.integers(min_value=0, max_value=10**6),
+)
+def test_backoff_delay_is_bounded_and_never_shrinks(
+    base: float, factor: float, headroom: float, attempts: int, more: int
+) -> None:
+    """For any valid backoff, 0 <= delay <= maximum, and a later attempt never waits less."""
+    backoff = Backoff(base=base, factor=factor, maximum=min(LONGEST_BACKOFF, base + headroom))
+    delay = backoff.delay(attempts)
+    assert 0 <= delay <= backoff.maximum
+    assert delay <= backoff.delay(attempts + more)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "path"),
+    [
+        ({"store": None}, "$.store"),
+        ({"handler": None}, "$.handler"),
+        ({"handler": "print"}, "$.handler"),
+        ({"batch_size": "a"}, "$.batch_size"),
+        ({"batch_size": 0}, "$.batch_size"),
+        ({"batch_size": True}, "$.batch_size"),
+        ({"max_attempts": 0}, "$.max_attempts"),
+        ({"max_attempts": 2.5}, "$.max_attempts"),
+        ({"backoff": 5}, "$.backoff"),
+        ({"sleep": None}, "$.sleep"),
+    ],
+)
+def test_relay_refuses_bad_arguments_by_name(
+    arguments: dict[str, Any], path: str, tmp_path: Path
+) -> None:
+    """A missing store or handler, a batch size or attempt limit below 1, or a non-Backoff is refused."""
+    store = SqlStore.open(tmp_path / "store.sqlite3")
+    bologna(store)
+    given_arguments: dict[str, Any] = {"store": store, "handler": lambda e: None, **arguments}
+    with pytest.raises(InvalidInput) as refused:
+        Relay(given_arguments.pop("store"), given_arguments.pop("handler"), **given_arguments)
+    assert [p.path for p in refused.value.problems] == [path]
+    assert _pending(store) == 1  # nothing was delivered or marked
+
+
+def test_an_event_bus_is_accepted_as_handler(tmp_path: Path) -> None:
+    """An EventBus passes the handler check and hears the events."""
+    store = SqlStore.open(tmp_path / "store.sqlite3")
+    bologna(store)
+    heard: list[Event] = []
+    bus = EventBus()
+    bus.subscribe(Event, heard.append)
+    assert len(Relay(store, bus, clock=FrozenClock(LATER)).run_once().delivered) == 1
+    assert len(heard) == 1

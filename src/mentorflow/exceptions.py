@@ -113,9 +113,12 @@ class ConcurrencyConflict(MentorflowError):
         found = (
             "no such engagement" if found_version is None else f"it is at version {found_version}"
         )
-        super().__init__(
-            f"engagement {engagement_id!r} was loaded at version {expected_version}, but {found}"
-        )
+        if expected_version == 0:  # a create: the id is taken
+            stored = "" if found_version is None else f" (stored at version {found_version})"
+            message = f"cannot create engagement {engagement_id!r}: the id is taken{stored}"
+        else:
+            message = f"engagement {engagement_id!r} was loaded at version {expected_version}, but {found}"
+        super().__init__(message)
 
 
 class UnknownEngagement(MentorflowError, LookupError):

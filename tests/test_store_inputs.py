@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import math
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -133,6 +134,22 @@ def test_start_refuses_every_wrongly_typed_value_and_writes_nothing(store: SqlSt
     with pytest.raises(UnknownEngagement):
         store.load("bad")
     assert _counts(store) == (0, 0, 0, 0, 0)
+
+
+def test_values_the_writer_would_change_are_refused(store: SqlStore) -> None:
+    """Infinity where a text goes (written as null), a text where a list goes (as its letters)."""
+    visit = attrs.evolve(PLAN.visits[0], related_event=math.inf)
+    with pytest.raises(InvalidInput) as at_start:
+        _start(store, visits=(visit,))
+    assert [str(p) for p in at_start.value.problems] == [
+        "$.visits[0].related_event: expected a string, got float"
+    ]
+    engagement = _matched(store, "letters")
+    content = attrs.evolve(rock.needs_assessment(), barriers="fragmented ownership")
+    with pytest.raises(InvalidDeliverable) as at_submit:
+        engagement.submit(content, actor=BOLOGNA, at=LATER)
+    assert [str(p) for p in at_submit.value.problems] == ["$.barriers: expected a list, got str"]
+    assert store.load("letters").deliverable("needs_assessment") is None
 
 
 #: Where a wrong value can go in the host data of ``start``: (argument, index, field).

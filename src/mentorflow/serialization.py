@@ -4,7 +4,9 @@ Every document written carries ``schema_version``. Readers accept the current ve
 one before it (version 0: the same documents without ``schema_version``) and upgrade old ones
 step by step (``UPGRADES``). A bad document raises one ``InvalidDocument`` listing every problem
 with its ``$.path``; nothing else escapes. Documents are JSON text (read and written with
-orjson) or the dicts JSON parsers make; never pickle.
+orjson) or the dicts JSON parsers make; never pickle. A document over ``MAX_DOCUMENT_BYTES``
+of UTF-8 is refused unread, and the SQL store refuses to write one; ``Codec.written_problems``
+says what the reader would refuse in a value before it is written.
 
 Time is written so it round-trips exactly: a ``pendulum.DateTime`` in a named zone becomes
 ``"2017-11-24T09:00:00+01:00[Europe/Rome]"`` (ISO 8601 with its offset, then the zone name as in

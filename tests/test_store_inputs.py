@@ -238,6 +238,20 @@ def test_a_reason_that_is_not_text_is_refused(store: SqlStore) -> None:
     assert store.load("reason").version == 1
 
 
+def test_acknowledgements_must_map_text_to_text(store: SqlStore) -> None:
+    """fire(acknowledge={rule: 5}) is refused at $.acknowledge; nothing is written."""
+    engagement = bologna(store, "ack")
+    with pytest.raises(InvalidInput) as caught:
+        engagement.fire(
+            "confirm_match",
+            actor=FACILITATOR,
+            at=LATER,
+            acknowledge={"R-PREP-1": 5},  # type: ignore[dict-item]
+        )
+    assert _paths(caught.value) == ["$.acknowledge"]
+    assert store.load("ack").version == 1
+
+
 def test_an_approval_comment_that_is_not_text_is_refused(store: SqlStore) -> None:
     """approve(comment=None) is refused at $.comment; the deliverable stays unapproved."""
     engagement = _matched(store, "comment")

@@ -374,7 +374,7 @@ class SqlStore:
             "version": state.version,
             "phase": state.phase,
             "method_version": state.method_version,
-            "snapshot": self._document(snapshot, f"snapshot of {state.id!r}"),
+            "snapshot": self._document(snapshot, state.id),
             "next_deadline": deadline,
             "updated_at": utc_text(last),
         }
@@ -388,16 +388,16 @@ class SqlStore:
             "action": entry.action,
             "subject": entry.subject,
             "to_phase": entry.to_phase,
-            "entry": self._document(entry, f"history entry {entry.sequence} of {engagement_id!r}"),
+            "entry": self._document(entry, engagement_id),
         }
 
-    def _document(self, value: object, what: str) -> str:
+    def _document(self, value: EngagementState | HistoryEntry | Event, engagement_id: str) -> str:
         """``value`` as JSON text; InvalidDocument if it is too large for the reader to take."""
         text = self.codec.dumps(value)
         if document_too_large(text):
             size = len(text.encode())
             raise InvalidDocument(
-                what,
+                _described(value, engagement_id),
                 [
                     Problem(
                         _largest_part(self.codec.dump(value)),
@@ -418,7 +418,7 @@ class SqlStore:
             "engagement_id": event.engagement_id,
             "sequence": event.sequence,
             "event_type": type(event).__name__,
-            "payload": self._document(event, f"event {event.id!r}"),
+            "payload": self._document(event, event.engagement_id),
             "status": OutboxStatus.PENDING,
             "attempts": 0,
             "next_attempt_at": READY_NOW,
@@ -567,6 +567,15 @@ class SqlStore:
             raise InvalidInput(
                 "replay", [Problem("$.event_id", f"no event {event_id!r} in the outbox")]
             )
+
+
+def _described(value: EngagementState | HistoryEntry | Event, engagement_id: str) -> str:
+    """What a refused document is, in a user's words (built only when one is refused)."""
+    if isinstance(value, EngagementState):
+        return f"snapshot of {engagement_id!r}"
+    if isinstance(value, HistoryEntry):
+        return f"history entry {value.sequence} of {engagement_id!r}"
+    return f"event {value.id!r}"
 
 
 def _due_arguments(instant: dt.datetime, limit: int) -> tuple[pendulum.DateTime, int]:

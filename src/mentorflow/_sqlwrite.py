@@ -282,10 +282,9 @@ class GuardedWrite:
         return {**self.row, "b_id": self.engagement_id, "b_expected": self.expected_version}
 
     def _conflict(self, cursor: Any) -> ConcurrencyConflict:
-        found = None
-        if self.expected_version > 0:  # a taken id on create says "no version", as it always has
-            row = self.statements.version.fetch_one(cursor, {"id": self.engagement_id})
-            found = int(row[0]) if row else None
+        # On create too: the id is taken, and the stored version says by how far.
+        row = self.statements.version.fetch_one(cursor, {"id": self.engagement_id})
+        found = int(row[0]) if row else None
         return ConcurrencyConflict(self.engagement_id, self.expected_version, found)
 
     def _write_at_once(self, engine: sa.Engine, *, ping: bool) -> None:

@@ -46,6 +46,7 @@ from mentorflow.methods import Effect, TriggerSpec
 from mentorflow.model import Organisation, Participant, Party, Role, Theme, Visit, belongs_to
 from mentorflow.requirements import Context
 from mentorflow.schedule import overdue_findings
+from mentorflow.serialization import default_codec
 from mentorflow.state import (
     PAUSED_PREFIX,
     Acknowledgement,
@@ -101,6 +102,20 @@ def as_instant(at: dt.datetime, field: str = "at") -> pendulum.DateTime:
     if at.tzinfo is None or at.utcoffset() is None:
         raise InvalidInput("time", [Problem(f"$.{field}", "must carry a time zone")])
     return at if isinstance(at, pendulum.DateTime) else pendulum.instance(at)
+
+
+def as_count(value: object, field: str, *, what: str, minimum: int = 1) -> int:
+    """``value`` if it is an integer of at least ``minimum``; else InvalidInput at ``$.field``.
+
+    ``True`` is refused although Python counts it as 1: it is never meant as a number here.
+    """
+    if type(value) is not int:
+        raise InvalidInput(
+            what, [Problem(f"$.{field}", f"expected an integer, got {type(value).__name__}")]
+        )
+    if value < minimum:
+        raise InvalidInput(what, [Problem(f"$.{field}", f"must be at least {minimum}")])
+    return value
 
 
 def resolve_time(at: dt.datetime | None, clock: Clock | None) -> pendulum.DateTime:
@@ -210,18 +225,24 @@ def start(
     visits: Sequence[Visit] = (),
     prerequisites: Sequence[str] = (),
 ) -> Change:
-    """A new engagement in the method's initial phase; raises InvalidInput listing every problem."""
+    """A new engagement in the method's initial phase; raises InvalidInput listing every problem.
+
+    Values of the wrong type (a title that is not a string, a number for an organisation's
+    name) are refused here, each at its ``$.path``, as the store's reader would refuse them:
+    an engagement that could not be read back is never made.
+    """
     instant = as_instant(at)
-    problems = list(_team_problems(organisations, participants, visits))
-    if not id.strip():
-        problems.append(Problem("$.id", "must not be empty"))
-    if actor not in {p.id for p in participants}:
-        problems.append(Problem("$.actor", f"{actor!r} is not one of the participants"))
-    for i, theme in enumerate(themes):
-        if [t.id for t in themes].count(theme.id) > 1:
-            problems.append(Problem(f"$.themes[{i}].id", f"duplicate theme {theme.id!r}"))
-    if problems:
-        raise InvalidInput("engagement", problems)
+    problems: list[Problem] = []
+    parts = {
+        name: _items(value, name, problems)
+        for name, value in (
+            ("organisations", organisations),
+            ("participants", participants),
+            ("themes", themes),
+            ("visits", visits),
+            ("prerequisites", prerequisites),
+        )
+    }
     state = EngagementState(
         id=id,
         method_id=method.id,
@@ -229,17 +250,42 @@ def start(
         kind=method.method.kind,
         title=title,
         phase=method.method.initial,
-        organisations=tuple(organisations),
-        participants=tuple(participants),
-        themes=tuple(themes),
-        visits=tuple(visits),
-        prerequisites=tuple(prerequisites),
+        **parts,  # type: ignore[arg-type]  # each one a tuple, checked by _items
     )
+    if not isinstance(actor, str):
+        problems.append(Problem("$.actor", f"expected a string, got {type(actor).__name__}"))
+    problems += default_codec().written_problems(state, EngagementState)
+    if problems:  # the checks below read these values, so they need the right types first
+        raise InvalidInput("engagement", problems)
+    problems = list(_team_problems(state.organisations, state.participants, state.visits))
+    if not id.strip():
+        problems.append(Problem("$.id", "must not be empty"))
+    if actor not in {p.id for p in state.participants}:
+        problems.append(Problem("$.actor", f"{actor!r} is not one of the participants"))
+    for i, theme in enumerate(state.themes):
+        if [t.id for t in state.themes].count(theme.id) > 1:
+            problems.append(Problem(f"$.themes[{i}].id", f"duplicate theme {theme.id!r}"))
+    if problems:
+        raise InvalidInput("engagement", problems)
     recorder = _Recorder(state, instant, actor)
     recorder.emit(
         EngagementCreated, method_id=method.id, method_version=method.version, phase=state.phase
     )
     return recorder.commit("create", method.id)
+
+
+def _items(value: object, name: str, problems: list[Problem]) -> tuple[object, ...]:
+    """``value`` as a tuple if it is a sequence (not a text); else a problem at ``$.name`` and ()."""
+    if isinstance(value, Sequence) and not isinstance(value, str | bytes):
+        return tuple(value)
+    problems.append(Problem(f"$.{name}", f"expected a list, got {type(value).__name__}"))
+    return ()
+
+
+def _written_problems(value: object, kind: Any, where: str) -> list[Problem]:
+    """What the store's reader would refuse in ``value`` once written, at paths under ``where``."""
+    problems = default_codec().written_problems(value, kind)
+    return [Problem(where + p.path[1:], p.message) for p in problems]
 
 
 def _team_problems(
@@ -325,6 +371,10 @@ def _findings(
     related: Mapping[str, str] | None,
 ) -> tuple[str | None, list[Finding], list[Finding]]:
     """Where the trigger leads, its unmet hard findings and its warnings (no Verdict built)."""
+    if reason is not None and not isinstance(reason, str):  # it is stored with the history
+        raise InvalidInput(
+            "trigger", [Problem("$.reason", f"expected a string, got {type(reason).__name__}")]
+        )
     participant = _actor(state, actor)
     ctx = Context(state, method.method, at, related or _NO_RELATED)
     dest = method.table.dest(spec.name, state.phase)
@@ -399,6 +449,11 @@ def _acknowledgements(
     unmet: list[Finding], warnings: list[Finding], acknowledge: Mapping[str, str]
 ) -> tuple[Acknowledgement, ...]:
     hard = {f.rule for f in unmet}
+    if not all(isinstance(r, str) and isinstance(w, str) for r, w in acknowledge.items()):
+        raise InvalidInput(
+            "acknowledgement",
+            [Problem("$.acknowledge", "expected rule ids mapped to reasons, all strings")],
+        )
     problems = [
         Problem(f"$.acknowledge[{rule!r}]", "a hard requirement cannot be acknowledged away")
         for rule in acknowledge
@@ -491,7 +546,9 @@ def check_submission(
     """Whether ``actor`` may submit ``content`` now; bad content raises InvalidDeliverable."""
     kind = getattr(content, "kind", type(content).__name__)
     _known_kind(method, kind)
-    problems = content_problems(content)
+    # Wrong types first: the content checks read the fields, and the store could not read
+    # the content back. Only the submitted content is checked, not the whole snapshot.
+    problems = _written_problems(content, DeliverableContent, "$") or content_problems(content)
     if problems:
         raise InvalidDeliverable(kind, problems)
     participant = _actor(state, actor)
@@ -633,6 +690,10 @@ def approve(
 ) -> Change:
     """Approve the latest version for the actor's party; approved once every approver party has."""
     instant = as_instant(at)
+    if not isinstance(comment, str):  # it is stored with the approval
+        raise InvalidInput(
+            "approval", [Problem("$.comment", f"expected a string, got {type(comment).__name__}")]
+        )
     participant = _actor(state, actor)
     record, visit_id = _existing(method, state, kind, visit)
     spec = method.method.deliverable_specs[kind]
@@ -706,7 +767,9 @@ def plan_visit(
     """Add a visit to the programme, or change one not yet held (R-PROG-1, -5, -7)."""
     instant = as_instant(at)
     participant = _actor(state, actor)
-    problems = list(_visit_problems("$.visit", visit, [o.id for o in state.organisations]))
+    problems = _written_problems(visit, Visit, "$.visit") or list(
+        _visit_problems("$.visit", visit, [o.id for o in state.organisations])
+    )
     if problems:
         raise InvalidInput("visit", problems)
     unmet = [f for f in (_open_for_work(method, state),) if f is not None]

@@ -112,12 +112,15 @@ class ConcurrencyConflict(MentorflowError):
         self.engagement_id = engagement_id
         self.expected_version = expected_version
         self.found_version = found_version
-        found = (
-            "no such engagement" if found_version is None else f"it is at version {found_version}"
-        )
-        super().__init__(
-            f"engagement {engagement_id!r} was loaded at version {expected_version}, but {found}"
-        )
+        loaded = f"engagement {engagement_id!r} was loaded at version {expected_version}"
+        if expected_version == 0:  # a create: the id is taken
+            stored = "" if found_version is None else f" (stored at version {found_version})"
+            message = f"cannot create engagement {engagement_id!r}: the id is taken{stored}"
+        elif found_version is None:
+            message = f"{loaded}, but no such engagement"
+        else:
+            message = f"{loaded}, but it is at version {found_version}"
+        super().__init__(message)
 
 
 class SchemaMismatch(MentorflowError):

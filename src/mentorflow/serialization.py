@@ -4,7 +4,9 @@ Every document written carries ``schema_version``. Readers accept the current ve
 one before it (version 0: the same documents without ``schema_version``) and upgrade old ones
 step by step (``UPGRADES``). A bad document raises one ``InvalidDocument`` listing every problem
 with its ``$.path``; nothing else escapes. Documents are JSON text (read and written with
-orjson) or the dicts JSON parsers make; never pickle.
+orjson) or the dicts JSON parsers make; never pickle. A document over ``MAX_DOCUMENT_BYTES``
+of UTF-8 is refused unread, and the SQL store refuses to write one; ``Codec.written_problems``
+says what the reader would refuse in a value before it is written.
 
 Time is written so it round-trips exactly: a ``pendulum.DateTime`` in a named zone becomes
 ``"2017-11-24T09:00:00+01:00[Europe/Rome]"`` (ISO 8601 with its offset, then the zone name as in
@@ -17,6 +19,7 @@ import datetime as dt
 import enum
 import functools
 import itertools
+import math
 import typing
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar, Union
@@ -49,6 +52,7 @@ __all__ = [
     "AnyEvent",
     "Codec",
     "default_codec",
+    "document_too_large",
     "make_converter",
     "upgrade",
 ]
@@ -60,6 +64,9 @@ SCHEMA_VERSION = 1
 #: The largest document accepted, in bytes of UTF-8 JSON. A ROCK snapshot after a full walk is
 #: about 40 KiB; 4 MiB leaves room for years of history while refusing runaway payloads.
 MAX_DOCUMENT_BYTES = 4 * 1024 * 1024
+#: Characters a text may hold and still be within the limit whatever they are: UTF-8 takes at
+#: most four bytes a character, so only a longer text needs its bytes counted.
+_SURELY_WITHIN = MAX_DOCUMENT_BYTES // 4
 
 #: Every event type, tagged in documents by its class name under ``"type"``.
 EVENT_TYPES: tuple[type[ev.Event], ...] = (
@@ -494,10 +501,27 @@ def _problems(error: Exception) -> list[Problem]:
     return problems or [Problem("$", str(error))]
 
 
+def document_too_large(text: str) -> bool:
+    """Whether ``text`` is over ``MAX_DOCUMENT_BYTES`` in UTF-8, so the reader would refuse it.
+
+    Cheap for the texts a store writes on every save: only a text that could be over the limit
+    (more than a quarter of it in characters) is encoded to count its bytes.
+    """
+    return len(text) > _SURELY_WITHIN and _utf8_size(text) > MAX_DOCUMENT_BYTES
+
+
+def _utf8_size(text: str) -> int:
+    # surrogatepass: a lone surrogate is counted, not raised; the JSON parser refuses it after.
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
 def _parse(data: object, what: str) -> dict[str, Any]:
-    """``data`` as a JSON object, within the size limit."""
+    """``data`` as a JSON object, within the size limit (in bytes of UTF-8)."""
     if isinstance(data, str | bytes | bytearray):
-        if len(data) > MAX_DOCUMENT_BYTES:  # UTF-8 is at least one byte a character
+        if isinstance(data, str) and len(data) > _SURELY_WITHIN:
+            # The limit is in bytes; orjson reads the bytes as well as it reads the text.
+            data = data.encode("utf-8", "surrogatepass")
+        if len(data) > MAX_DOCUMENT_BYTES:
             raise InvalidDocument(
                 what, [Problem("$", f"document is larger than {MAX_DOCUMENT_BYTES} bytes")]
             )
@@ -512,6 +536,153 @@ def _parse(data: object, what: str) -> dict[str, Any]:
             what, [Problem("$", f"expected an object, got {type(data).__name__}")]
         )
     return data
+
+
+# -- values the reader would refuse ---------------------------------------------------------------
+
+
+def _is_list_of_any_length(kind: Any) -> bool:
+    args = typing.get_args(kind)
+    origin = typing.get_origin(kind)
+    return origin is frozenset or (origin is tuple and len(args) == 2 and args[1] is Ellipsis)
+
+
+def _listed_hook(kind: Any, converter: cattrs.Converter) -> Callable[[Any], Any]:
+    item_hook = converter.get_unstructure_hook(typing.get_args(kind)[0])
+    build: Callable[[list[Any]], list[Any]] = (
+        sorted if typing.get_origin(kind) is frozenset else list
+    )
+
+    def dump(value: Any) -> list[Any]:
+        if not isinstance(value, tuple | list | frozenset | set):
+            raise _Mismatch(f"expected a list, got {type(value).__name__}")
+        return build([item_hook(item) for item in value])
+
+    return dump
+
+
+def _scalar_writer(label: str, takes: Callable[[Any], bool]) -> Callable[[Any], Any]:
+    def dump(value: Any) -> Any:
+        if not takes(value):
+            raise _Mismatch(f"expected {label}, got {type(value).__name__}")
+        return value
+
+    return dump
+
+
+def _is_number(value: Any) -> bool:
+    return type(value) in (int, float) and math.isfinite(value)
+
+
+#: What the checking converter writes for each scalar type, with the label of its refusal.
+_SCALAR_WRITERS: Mapping[type, Callable[[Any], Any]] = {
+    str: _scalar_writer("a string", lambda v: isinstance(v, str)),
+    int: _scalar_writer("an integer", lambda v: isinstance(v, int) and type(v) is not bool),
+    bool: _scalar_writer("true or false", lambda v: type(v) is bool),
+    # orjson writes NaN and infinity as null, which an optional field would read as None.
+    float: _scalar_writer("a finite number", _is_number),
+}
+
+
+def _checking_converter() -> cattrs.Converter:
+    """The fast converter, writing only what reads back as the value given.
+
+    The writer passes scalars through and takes any iterable where a list is declared: a text
+    becomes its characters, a mapping its keys, infinity becomes null. Here each of those
+    raises, so that ``_unwritable`` names the field.
+    """
+    converter = make_converter(detailed_validation=False)
+    converter.register_unstructure_hook_factory(_is_list_of_any_length, _listed_hook)
+    for kind, writer in _SCALAR_WRITERS.items():
+        converter.register_unstructure_hook(kind, writer)
+    return converter
+
+
+#: How a value the writer cannot take is named in a problem, by the type declared for it.
+_LABELS: Mapping[Any, str] = {
+    str: "a string",
+    int: "an integer",
+    bool: "true or false",
+    float: "a number",
+    pendulum.DateTime: "a date-time",
+    pendulum.Date: "a date",
+    pendulum.Time: "a time",
+}
+_TAGGED_UNIONS = (AnyEvent, DeliverableContent, Requirement)
+
+
+#: The converters ``written_problems`` uses: checking (to write), fast and detailed (to read).
+_Converters = tuple[cattrs.Converter, cattrs.Converter, cattrs.Converter]
+
+
+def _written_problems(
+    converters: _Converters, value: object, kind: Any, path: str
+) -> list[Problem]:
+    """What the reader says of ``value`` (declared a ``kind``) written as JSON, paths under ``path``."""
+    checking, fast, detailed = converters
+    try:
+        document = orjson.loads(orjson.dumps(checking.unstructure(value, kind)))
+    except Exception as error:
+        return _unwritable(converters, value, kind, path, error)
+    try:
+        fast.structure(document, kind)
+    except Exception:
+        try:
+            detailed.structure(document, kind)
+        except Exception as error:
+            return [Problem(path + p.path[1:], p.message) for p in _problems(error)]
+    return []
+
+
+def _unwritable(
+    converters: _Converters,
+    value: object,
+    kind: Any,
+    path: str,
+    error: Exception,
+) -> list[Problem]:
+    """The problems of a ``value`` the writer refused (with ``error``), part by part: only its
+    records, lists and mappings are looked into."""
+    inner = optional_inner(kind)
+    if inner is not None:
+        return _written_problems(converters, value, inner, path)
+    if kind in _TAGGED_UNIONS:  # a union member is written with its own fields
+        if type(value) not in typing.get_args(kind):
+            return [Problem(path, f"expected a tagged record, got {type(value).__name__}")]
+        kind = type(value)
+    origin, args = typing.get_origin(kind), typing.get_args(kind)
+    found: list[Problem] = []
+    if attrs.has(kind) and isinstance(value, kind):
+        for field in attrs.fields(attrs.resolve_types(kind)):
+            part = getattr(value, field.name)
+            found += _written_problems(converters, part, field.type, f"{path}.{field.name}")
+    elif origin in (tuple, frozenset) and isinstance(value, tuple | list | frozenset | set):
+        fixed = origin is tuple and args[-1] is not Ellipsis
+        for i, (item, item_type) in enumerate(
+            zip(value, args if fixed else itertools.repeat(args[0]), strict=False)
+        ):
+            found += _written_problems(converters, item, item_type, f"{path}[{i}]")
+    elif origin is dict and isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                found.append(Problem(f"{path}[{key!r}]", "a key must be a string"))
+            found += _written_problems(converters, item, args[1], f"{path}[{key!r}]")
+    if found:
+        return found
+    if isinstance(kind, type) and isinstance(value, kind):  # the right type, yet not writable
+        return [Problem(path, f"cannot be written: {error}")]
+    return [Problem(path, f"expected {_label(kind)}, got {type(value).__name__}")]
+
+
+def _label(kind: Any) -> str:
+    if isinstance(kind, type) and issubclass(kind, enum.Enum):
+        return f"a {kind.__name__} ({', '.join(str(m.value) for m in kind)})"
+    if typing.get_origin(kind) in (tuple, frozenset):
+        return "a list"
+    if typing.get_origin(kind) is dict:
+        return "an object"
+    label = _LABELS.get(kind)
+    return label if label is not None else str(getattr(kind, "__name__", kind))
 
 
 # -- the codec ---------------------------------------------------------------------------------
@@ -539,12 +710,13 @@ class Codec:
     detailed one, used only when a document fails, to name every problem with its path.
     """
 
-    __slots__ = ("_detailed", "_fast", "_text", "converter")
+    __slots__ = ("_checking", "_detailed", "_fast", "_text", "converter")
 
     def __init__(self) -> None:
         self._fast = make_converter(detailed_validation=False)
         self._detailed = make_converter(detailed_validation=True)
         self._text = _text_converter()
+        self._checking = _checking_converter()
         #: The converter used for writing; configure a copy, not this one.
         self.converter = self._fast
 
@@ -562,14 +734,24 @@ class Codec:
         except TypeError as error:  # lone surrogates, keys that are not strings
             raise InvalidDocument(type(value).__name__, [Problem("$", str(error))]) from None
 
+    def written_problems(self, value: object, kind: Any = None) -> list[Problem]:
+        """Every problem the reader would find in ``value`` once written, each at its ``$.path``.
+
+        Empty when the written document reads back: a check for values from the caller before
+        they are stored (a ``None`` title, a number where a name goes). The size limit is not
+        checked here; a store checks the size of what it writes (``document_too_large``).
+        """
+        kind = kind if kind is not None else _union_of(type(value))
+        return _written_problems((self._checking, self._fast, self._detailed), value, kind, "$")
+
     # -- reading --
 
     def load(self, data: object, kind: type[T]) -> T:
         """A ``kind`` from a document (JSON text or dict); raises InvalidDocument with every problem."""
         return self._load(data, kind)  # type: ignore[no-any-return]
 
-    def _load(self, data: object, kind: Any) -> Any:
-        what = getattr(kind, "__name__", "document")
+    def _load(self, data: object, kind: Any, what: str | None = None) -> Any:
+        what = what or str(getattr(kind, "__name__", "document"))
         document = upgrade(_parse(data, what))
         if not _carries_version(kind):
             document = {k: v for k, v in document.items() if k != _SCHEMA_FIELD}
@@ -585,11 +767,11 @@ class Codec:
 
     def load_event(self, data: object) -> ev.Event:
         """An event of any type from its tagged document."""
-        return self._load(data, AnyEvent)  # type: ignore[no-any-return]
+        return self._load(data, AnyEvent, "event")  # type: ignore[no-any-return]
 
     def load_content(self, data: object) -> DeliverableContent:
         """Deliverable content of any kind from its tagged document."""
-        return self._load(data, DeliverableContent)  # type: ignore[no-any-return]
+        return self._load(data, DeliverableContent, "deliverable content")  # type: ignore[no-any-return]
 
     def load_state(self, data: object) -> EngagementState:
         """An engagement snapshot; checks that its parts agree with one another."""

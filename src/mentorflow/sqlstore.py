@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pendulum
 import sqlalchemy as sa
 from sqlalchemy import event as sa_event
@@ -34,7 +35,7 @@ from mentorflow._sqlwrite import GuardedWrite, WriteStatements, cursor_of, ping_
 from mentorflow.clock import Clock
 from mentorflow.compiled import CompiledMethod
 from mentorflow.deadline_index import DueDeadline
-from mentorflow.engine import Change
+from mentorflow.engine import Change, as_count, as_instant
 from mentorflow.events import Event
 from mentorflow.exceptions import (
     InvalidDocument,
@@ -43,12 +44,45 @@ from mentorflow.exceptions import (
     UnknownEngagement,
 )
 from mentorflow.schedule import Deadline, deadlines, is_live
-from mentorflow.serialization import Codec, default_codec, snapshot_problems
+from mentorflow.serialization import (
+    MAX_DOCUMENT_BYTES,
+    Codec,
+    default_codec,
+    document_too_large,
+    snapshot_problems,
+)
 from mentorflow.state import EngagementState, HistoryEntry, evolve_state
 from mentorflow.store import OutboxEntry, OutboxStatus, method_problems, next_deadline
 from mentorflow.versions import MethodRegistry
 
 __all__ = ["SqlStore", "WallClock"]
+
+
+#: Every outbox status, as ``outbox(status=…)`` takes them.
+_OUTBOX_STATUSES = (OutboxStatus.PENDING, OutboxStatus.DELIVERED, OutboxStatus.DEAD)
+
+
+def _text_argument(value: object, field: str, what: str) -> None:
+    """Refuse a ``value`` that is not a string (an id, a phase), naming ``$.field``."""
+    if not isinstance(value, str):
+        raise InvalidInput(
+            what, [Problem(f"$.{field}", f"expected a string, got {type(value).__name__}")]
+        )
+
+
+def _largest_part(document: object) -> str:
+    """The ``$.path`` of what takes the most room in ``document`` (parsed JSON), followed down."""
+    path = "$"
+    while True:
+        if isinstance(document, dict) and document:
+            key, document = max(document.items(), key=lambda item: len(orjson.dumps(item[1])))
+            path += f".{key}" if key.isidentifier() else f"[{key!r}]"
+        elif isinstance(document, list) and document:
+            items: list[Any] = document
+            index = max(range(len(items)), key=lambda i: len(orjson.dumps(items[i])))
+            path, document = f"{path}[{index}]", items[index]
+        else:
+            return path
 
 
 class WallClock:
@@ -215,6 +249,7 @@ class SqlStore:
 
     def load_on(self, conn: sa.Connection, engagement_id: str) -> EngagementState:
         """``load``, read on ``conn``: inside a transaction the caller holds."""
+        _text_argument(engagement_id, "engagement_id", "load")
         row = conn.execute(self._select_snapshot, {"id": engagement_id}).first()
         if row is None:
             raise UnknownEngagement(engagement_id)
@@ -265,14 +300,30 @@ class SqlStore:
 
         ``previous`` (the snapshot the change was computed from) lets the save skip rewriting the
         deadline index when the action left every deadline as it was, as most actions do.
+
+        Nothing is written, and ``InvalidDocument`` names the part that takes the most room,
+        when a document to write (the snapshot, a history entry, an event) is larger than the
+        reader takes (``MAX_DOCUMENT_BYTES`` of UTF-8): a save never stores what ``load``
+        would refuse.
         """
+        if not isinstance(change, Change):
+            raise InvalidInput(
+                "save", [Problem("$.change", f"expected a Change, got {type(change).__name__}")]
+            )
+        as_count(expected_version, "expected_version", what="save", minimum=0)
+        if previous is not None and not isinstance(previous, EngagementState):
+            raise InvalidInput(
+                "save",
+                [
+                    Problem(
+                        "$.previous",
+                        f"expected an EngagementState, got {type(previous).__name__}",
+                    )
+                ],
+            )
         state = change.state
         new_entries = state.history[expected_version:]
-        if (
-            expected_version < 0
-            or not new_entries
-            or new_entries[0].sequence != expected_version + 1
-        ):
+        if not new_entries or new_entries[0].sequence != expected_version + 1:
             raise InvalidInput(
                 "save",
                 [
@@ -341,13 +392,14 @@ class SqlStore:
             due = next_deadline(state, self._method_of(state), found)
             deadline = utc_text(due) if due is not None else None
         last = state.history[-1].at
+        # The history is written row by row to its own table, so a save stays the same size
+        # however long the engagement runs; load() puts the two back together.
+        snapshot = evolve_state(state, history=())
         return {
             "version": state.version,
             "phase": state.phase,
             "method_version": state.method_version,
-            # The history is written row by row to its own table, so a save stays the same size
-            # however long the engagement runs; load() puts the two back together.
-            "snapshot": self.codec.dumps(evolve_state(state, history=())),
+            "snapshot": self._document(snapshot, state.id),
             "next_deadline": deadline,
             "updated_at": utc_text(last),
         }
@@ -361,8 +413,25 @@ class SqlStore:
             "action": entry.action,
             "subject": entry.subject,
             "to_phase": entry.to_phase,
-            "entry": self.codec.dumps(entry),
+            "entry": self._document(entry, engagement_id),
         }
+
+    def _document(self, value: EngagementState | HistoryEntry | Event, engagement_id: str) -> str:
+        """``value`` as JSON text; InvalidDocument if it is too large for the reader to take."""
+        text = self.codec.dumps(value)
+        if document_too_large(text):
+            size = len(text.encode())
+            raise InvalidDocument(
+                _described(value, engagement_id),
+                [
+                    Problem(
+                        _largest_part(self.codec.dump(value)),
+                        f"the largest part of a document of {size} bytes; the store reads "
+                        f"documents of at most {MAX_DOCUMENT_BYTES} bytes",
+                    )
+                ],
+            )
+        return text
 
     def enqueue(self, conn: sa.Connection, events: Sequence[Event]) -> None:
         """Add ``events`` to the outbox, in order, inside the transaction ``conn`` holds."""
@@ -374,7 +443,7 @@ class SqlStore:
             "engagement_id": event.engagement_id,
             "sequence": event.sequence,
             "event_type": type(event).__name__,
-            "payload": self.codec.dumps(event),
+            "payload": self._document(event, event.engagement_id),
             "status": OutboxStatus.PENDING,
             "attempts": 0,
             "next_attempt_at": READY_NOW,
@@ -384,6 +453,7 @@ class SqlStore:
 
     def history(self, engagement_id: str) -> tuple[HistoryEntry, ...]:
         """The append-only history rows of one engagement, oldest first."""
+        _text_argument(engagement_id, "engagement_id", "history")
         with self.reading() as conn:
             return self._history_on(conn, engagement_id)
 
@@ -406,7 +476,14 @@ class SqlStore:
         organisation_id: str | None = None,
         due_before: dt.datetime | None = None,
     ) -> tuple[str, ...]:
-        """Engagement ids by phase, by participating city or organisation, or by next deadline."""
+        """Engagement ids by phase, by participating city or organisation, or by next deadline.
+
+        ``due_before`` must carry a time zone, as the time of an action must: a naive datetime
+        is refused (``InvalidInput``), not taken as UTC.
+        """
+        for field, value in (("phase", phase), ("organisation_id", organisation_id)):
+            if value is not None:
+                _text_argument(value, field, "query")
         e, p = self.tables.engagements, self.tables.participants
         query = sa.select(e.c.id).order_by(e.c.id)
         if phase is not None:
@@ -418,7 +495,7 @@ class SqlStore:
                 )
             )
         if due_before is not None:
-            instant = pendulum.instance(due_before)
+            instant = as_instant(due_before, "due_before")
             query = query.where(
                 e.c.next_deadline.is_not(None), e.c.next_deadline < utc_text(instant)
             )
@@ -429,13 +506,16 @@ class SqlStore:
         """Unmet deadlines of live engagements due before ``instant``, earliest first.
 
         Read from the deadline index (an index range scan, see ``due_query_plan``), never by
-        loading snapshots.
+        loading snapshots. ``instant`` must carry a time zone and ``limit`` be at least 1, or
+        InvalidInput names the argument.
         """
+        instant, limit = _due_arguments(instant, limit)
         with self.reading() as conn:
             return deadline_index.due_before(conn, self.tables.deadlines, instant, limit)
 
     def due_query_plan(self, instant: dt.datetime, limit: int = 1000) -> tuple[str, ...]:
         """How the database runs ``due_before`` (SQLite ``EXPLAIN QUERY PLAN``, else ``EXPLAIN``)."""
+        instant, limit = _due_arguments(instant, limit)
         with self.reading() as conn:
             return deadline_index.query_plan(conn, self.tables.deadlines, instant, limit)
 
@@ -444,10 +524,29 @@ class SqlStore:
     def outbox(
         self, engagement_id: str | None = None, *, status: str | None = None
     ) -> tuple[OutboxEntry, ...]:
-        """Outbox events in commit order, optionally of one engagement and one status."""
+        """Outbox events in commit order, optionally of one engagement and one status.
+
+        Every entry is listed, even one whose stored payload cannot be read (a corrupt row): the
+        listing is how an operator finds dead letters to replay, so one bad row must not hide
+        the others. Such an entry carries its ``event_id``, its delivery state and the reader's
+        problems in ``unreadable``; its ``event`` raises InvalidDocument naming the event id.
+        ``status`` is one of pending, delivered and dead.
+        """
+        if engagement_id is not None:
+            _text_argument(engagement_id, "engagement_id", "outbox query")
+        if status is not None and status not in _OUTBOX_STATUSES:
+            raise InvalidInput(
+                "outbox query",
+                [
+                    Problem(
+                        "$.status",
+                        f"{status!r} is not an outbox status ({', '.join(_OUTBOX_STATUSES)})",
+                    )
+                ],
+            )
         o = self.tables.outbox
         query = sa.select(
-            o.c.payload, o.c.status, o.c.attempts, o.c.next_attempt_at, o.c.last_error
+            o.c.event_id, o.c.payload, o.c.status, o.c.attempts, o.c.next_attempt_at, o.c.last_error
         )
         if engagement_id is not None:
             query = query.where(o.c.engagement_id == engagement_id)
@@ -455,19 +554,28 @@ class SqlStore:
             query = query.where(o.c.status == status)
         with self.reading() as conn:
             rows = conn.execute(query.order_by(o.c.position)).all()
-        return tuple(
-            OutboxEntry(
-                self.codec.load_event(r.payload),
-                r.status,
-                r.attempts,
-                r.next_attempt_at,
-                r.last_error,
-            )
-            for r in rows
+        return tuple(self._outbox_entry(r) for r in rows)
+
+    def _outbox_entry(self, row: Any) -> OutboxEntry:
+        event: Event | None = None
+        unreadable: tuple[Problem, ...] = ()
+        try:
+            event = self.codec.load_event(row.payload)
+        except InvalidDocument as error:
+            unreadable = error.problems
+        return OutboxEntry(
+            event,
+            row.status,
+            row.attempts,
+            row.next_attempt_at,
+            row.last_error,
+            event_id=row.event_id,
+            unreadable=unreadable,
         )
 
     def replay(self, event_id: str) -> None:
         """Put an event back in line for delivery now, with its attempts reset."""
+        _text_argument(event_id, "event_id", "replay")
         o = self.tables.outbox
         with self.engine.begin() as conn:
             result = conn.execute(
@@ -484,3 +592,18 @@ class SqlStore:
             raise InvalidInput(
                 "replay", [Problem("$.event_id", f"no event {event_id!r} in the outbox")]
             )
+
+
+def _described(value: EngagementState | HistoryEntry | Event, engagement_id: str) -> str:
+    """What a refused document is, in a user's words (built only when one is refused)."""
+    if isinstance(value, EngagementState):
+        return f"snapshot of {engagement_id!r}"
+    if isinstance(value, HistoryEntry):
+        return f"history entry {value.sequence} of {engagement_id!r}"
+    return f"event {value.id!r}"
+
+
+def _due_arguments(instant: dt.datetime, limit: int) -> tuple[pendulum.DateTime, int]:
+    """``due_before``'s arguments, checked: an aware instant (as for an action's time) and a
+    limit of at least one."""
+    return as_instant(instant, "instant"), as_count(limit, "limit", what="query")

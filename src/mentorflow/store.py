@@ -21,7 +21,7 @@ from mentorflow.clock import Clock
 from mentorflow.compiled import CompiledMethod
 from mentorflow.engagement import Engagement, Outcome
 from mentorflow.events import Event, EventBus
-from mentorflow.exceptions import ConcurrencyConflict, InvalidInput, Problem
+from mentorflow.exceptions import ConcurrencyConflict, InvalidDocument, Problem
 from mentorflow.methods import Method
 from mentorflow.model import Organisation, Participant, Theme, Visit
 from mentorflow.schedule import Deadline, deadlines, is_live
@@ -51,18 +51,32 @@ class OutboxStatus:
 
 @attrs.frozen
 class OutboxEntry:
-    """One event in the outbox with its delivery state."""
+    """One event in the outbox with its delivery state.
 
-    event: Event
+    A store lists an entry whose stored payload it cannot read, too, so that one corrupt row
+    does not hide the others: ``unreadable`` holds the reader's problems, and ``event`` raises
+    InvalidDocument naming the event id.
+    """
+
+    _event: Event | None
     status: str
     attempts: int
     next_attempt_at: str
     last_error: str | None = None
+    _event_id: str | None = None
+    unreadable: tuple[Problem, ...] = ()
+
+    @property
+    def event(self) -> Event:
+        """The event; raises InvalidDocument when its stored payload cannot be read."""
+        if self._event is None:
+            raise InvalidDocument(f"event {self.event_id!r}", self.unreadable)
+        return self._event
 
     @property
     def event_id(self) -> str:
         """The event's id: the idempotency key handlers should record."""
-        return self.event.id
+        return self._event.id if self._event is not None else str(self._event_id)
 
 
 class Store(Protocol):
@@ -266,8 +280,7 @@ def retry_action(
     Gives up after ``attempts`` tries by re-raising the last conflict. Refusals and other errors
     are not retried: the fresh snapshot is what the action was judged on.
     """
-    if attempts < 1:
-        raise InvalidInput("retry", [Problem("$.attempts", "must be at least 1")])
+    engine.as_count(attempts, "attempts", what="retry")
     for attempt in range(1, attempts + 1):
         engagement = StoredEngagement.load(store, engagement_id, bus=bus, clock=clock)
         try:

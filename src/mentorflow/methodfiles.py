@@ -16,7 +16,7 @@ from typing import Any, Literal
 from mentorflow.exceptions import InvalidDocument, InvalidMethod, Problem
 from mentorflow.lint import lint_method
 from mentorflow.methods import Method
-from mentorflow.serialization import MAX_DOCUMENT_BYTES, default_codec
+from mentorflow.serialization import MAX_DOCUMENT_BYTES, default_codec, document_too_large
 
 __all__ = ["dump_method", "load_method"]
 
@@ -31,7 +31,7 @@ def load_method(source: str | Path, *, format: Format | None = None) -> Method:
     """
     text, format = _read(source, format)
     what = "method file"
-    if len(text) > MAX_DOCUMENT_BYTES // 4 and len(text.encode("utf-8")) > MAX_DOCUMENT_BYTES:
+    if document_too_large(text):
         raise InvalidMethod(what, [Problem("$", f"larger than {MAX_DOCUMENT_BYTES} bytes")])
     data: object
     if format == "toml":

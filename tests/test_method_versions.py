@@ -12,7 +12,7 @@ import pytest
 from hypothesis import assume, event, given
 from hypothesis import strategies as st
 
-from _stores import BACKENDS, FACILITATOR, open_store
+from _stores import BACKENDS, FACILITATOR, bologna, open_store
 from mentorflow.catalog import METHODS, compiled
 from mentorflow.compiled import CompiledMethod
 from mentorflow.deliverables import MentorsPaper
@@ -380,19 +380,7 @@ def test_bad_arguments_raise_invalid_input_naming_them(
 def stored_bologna(store: SqlStore, engagement_id: str = "bologna") -> Walk:
     """A walk whose engagement is Bologna's ROCK mentoring saved in ``store`` at every action."""
     walk = Walk("rock.mentoring")
-    plan = walk.plan
-    walk.engagement = StoredEngagement.start(
-        compiled(plan.method_id),
-        store=store,
-        id=engagement_id,
-        title=plan.title,
-        organisations=plan.organisations,
-        participants=plan.participants,
-        actor=FACILITATOR,
-        at=walk.now,
-        themes=plan.themes,
-        visits=plan.visits,
-    )
+    walk.engagement = bologna(store, engagement_id, at=walk.now)
     return walk
 
 

@@ -613,3 +613,13 @@ def test_adding_keeps_a_method_only_when_the_block_ends_normally() -> None:
     with registry.adding(v2()) as added:
         pass
     assert registry.get(V1.id, 2) is added
+
+
+def test_a_migration_reason_that_is_not_text_is_refused(store: SqlStore) -> None:
+    """A reason that is not text is refused by name, and nothing is saved or registered."""
+    walk = stored_bologna(store)
+    before = (registry_snapshot(store.methods), store.load("bologna"))
+    with pytest.raises(InvalidInput) as refused:
+        stored(walk).migrate(v2(), actor=FACILITATOR, at=walk.now, reason=["2018"])  # type: ignore[arg-type]
+    assert [p.path for p in refused.value.problems] == ["$.reason"]
+    assert (registry_snapshot(store.methods), store.load("bologna")) == before

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import shutil
+import site
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -16,6 +21,7 @@ import sqlalchemy as sa
 from hypothesis import given
 from hypothesis import strategies as st
 
+import mentorflow
 from _stores import BACKENDS, FACILITATOR, bologna, drop_schema, store_target
 from mentorflow._relay_turn import relay_turn
 from mentorflow.clock import FrozenClock
@@ -211,7 +217,7 @@ def test_a_relay_waits_its_turn_on_sqlite(tmp_path: Path) -> None:
     bologna(store)
     seen: list[Event] = []
     relay = Relay(store, seen.append, clock=FrozenClock(LATER))
-    with relay_turn(store.engine.url) as mine:
+    with relay_turn(store.engine) as mine:
         assert mine
         assert relay.run_once().handled == 0
     assert relay.run_once().handled == 1
@@ -373,3 +379,171 @@ def test_an_event_bus_is_accepted_as_handler(tmp_path: Path) -> None:
     bus.subscribe(Event, heard.append)
     assert len(Relay(store, bus, clock=FrozenClock(LATER)).run_once().delivered) == 1
     assert len(heard) == 1
+
+
+# -- an operator's change while a handler runs, the turn's lock file --------------------------
+
+
+def _blocked_handler(result: str) -> tuple[Any, list[str], threading.Event, threading.Event]:
+    """A handler whose first call waits until released, then succeeds or raises; later calls
+    do the same without waiting. Returns it, the ids it was called with, and its two signals."""
+    calls: list[str] = []
+    inside, release = threading.Event(), threading.Event()
+
+    def handler(event: Event) -> None:
+        calls.append(event.id)
+        inside.set()
+        assert release.wait(30)
+        if result == "fails":
+            raise RuntimeError("downstream 503")
+
+    return handler, calls, inside, release
+
+
+@pytest.mark.parametrize("result", ["succeeds", "fails"])
+def test_a_replay_made_while_the_handler_runs_is_not_undone(tmp_path: Path, result: str) -> None:
+    """SQLite: the operator's replay wins over the outcome of the attempt it interrupted. That
+    outcome is dropped, and the replayed event is handed to the handler again."""
+    store = SqlStore.open(tmp_path / "store.sqlite3")
+    first = store.outbox(bologna(store).id)[0].event_id
+    handler, calls, inside, release = _blocked_handler(result)
+    relay = Relay(store, handler, clock=FrozenClock(LATER), max_attempts=1, batch_size=1)
+    reports: list[Any] = []
+    worker = threading.Thread(target=lambda: reports.append(relay.run_once()))
+    worker.start()
+    assert inside.wait(30)
+    store.replay(first)
+    release.set()
+    worker.join()
+    assert calls == [first, first]  # the interrupted attempt, then the replayed one
+    entry = next(e for e in store.outbox() if e.event_id == first)
+    expected = OutboxStatus.DELIVERED if result == "succeeds" else OutboxStatus.DEAD
+    assert (entry.status, entry.attempts) == (expected, 1)
+    assert reports[0].handled == 1
+
+
+def test_a_dead_letter_made_while_the_handler_runs_is_not_undone(tmp_path: Path) -> None:
+    """SQLite: an event the operator dead-lettered while its handler ran stays dead with the
+    operator's reason, though the handler then succeeded."""
+    store = SqlStore.open(tmp_path / "store.sqlite3")
+    first = store.outbox(bologna(store).id)[0].event_id
+    handler, calls, inside, release = _blocked_handler("succeeds")
+    relay = Relay(store, handler, clock=FrozenClock(LATER), batch_size=1)
+    worker = threading.Thread(target=relay.run_once)
+    worker.start()
+    assert inside.wait(30)
+    relay.dead_letter(first, "poison: incident 12")
+    release.set()
+    worker.join()
+    entry = next(e for e in store.outbox() if e.event_id == first)
+    assert (entry.status, entry.last_error) == (OutboxStatus.DEAD, "poison: incident 12")
+    assert calls == [first]
+
+
+@pytest.mark.parametrize("reason", [None, "", "   ", 12])
+def test_a_dead_letter_needs_a_reason(tmp_path: Path, reason: Any) -> None:
+    """dead_letter refuses a reason that is not a non-empty text, and the event stays pending."""
+    store = SqlStore.open(tmp_path / "store.sqlite3")
+    first = store.outbox(bologna(store).id)[0].event_id
+    relay = Relay(store, lambda event: None, clock=FrozenClock(LATER))
+    with pytest.raises(InvalidInput) as refused:
+        relay.dead_letter(first, reason)
+    assert [p.path for p in refused.value.problems] == ["$.reason"]
+    assert store.outbox()[0].status == OutboxStatus.PENDING
+
+
+def test_in_memory_stores_do_not_share_a_turn() -> None:
+    """Two separate in-memory stores each have a turn of their own (their URLs read the same)."""
+    one = SqlStore.open("sqlite://")
+    other = SqlStore.open("sqlite://")
+    with relay_turn(one.engine) as first, relay_turn(other.engine) as second:
+        assert (first, second) == (True, True)
+    with relay_turn(one.engine) as first, relay_turn(one.engine) as again:
+        assert (first, again) == (True, False)
+
+
+def test_a_file_uri_and_its_path_share_a_turn(tmp_path: Path) -> None:
+    """A store opened by a percent-encoded file: URI and one opened by the plain path find the
+    same lock: while one has the turn, the other does not get it."""
+    path = tmp_path / "with space.sqlite3"
+    plain = SqlStore.open(path)
+    encoded = path.as_posix().replace(" ", "%20")
+    by_uri = SqlStore.open(f"sqlite:///file:{encoded}?uri=true")
+    with relay_turn(plain.engine) as first, relay_turn(by_uri.engine) as second:
+        assert (first, second) == (True, False)
+
+
+_NOT_WRITABLE_CHILD = """
+import sys
+from mentorflow.exceptions import InvalidInput
+from mentorflow.outbox import Relay
+from mentorflow.sqlstore import SqlStore
+store = SqlStore.open(sys.argv[1])
+try:
+    Relay(store, lambda event: None).run_once()
+except InvalidInput as error:
+    print(error.problems[0].path, error.problems[0].message)
+else:
+    print("delivered")
+"""
+
+
+@pytest.fixture
+def shared_dir() -> Iterator[Path]:
+    """A directory every user may enter and write (pytest's own are private to their owner)."""
+    path = Path(tempfile.mkdtemp(prefix="mentorflow-relay-lock-"))
+    path.chmod(0o777)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def test_a_relay_refuses_a_lock_file_it_cannot_write(shared_dir: Path) -> None:
+    """A lock file this process may only read gives no turn (SQLite would open it read-only,
+    and a read-only lock excludes no one): the relay refuses, naming the file."""
+    store = SqlStore.open(shared_dir / "store.sqlite3")
+    bologna(store)
+    store.close()
+    lock = shared_dir / "store.sqlite3-relay-lock"
+    lock.touch()
+    lock.chmod(0o444)
+    for name in ("store.sqlite3", "store.sqlite3-wal", "store.sqlite3-shm"):
+        if (shared_dir / name).exists():
+            (shared_dir / name).chmod(0o666)
+    shared_dir.chmod(0o777)
+    command = [sys.executable, "-c", _NOT_WRITABLE_CHILD, str(shared_dir / "store.sqlite3")]
+    env = dict(os.environ)
+    as_user = None
+    if os.geteuid() == 0:
+        # Root may write any file: run the relay as an ordinary user. Root's own interpreter
+        # may sit where others cannot reach; the system's, on this venv's packages, can.
+        system = Path("/usr/bin/python3")
+        same = f"{sys.version_info[0]}.{sys.version_info[1]}"
+        if (
+            not system.exists()
+            or same
+            not in subprocess.run(
+                [str(system), "--version"], capture_output=True, text=True, check=False
+            ).stdout
+        ):
+            pytest.skip(f"running as root and no system Python {same} to run as another user")
+        command[0] = str(system)
+        env["PYTHONPATH"] = os.pathsep.join(
+            [str(Path(mentorflow.__file__).parents[1]), *site.getsitepackages()]
+        )
+
+        def as_user() -> None:
+            os.setgid(65534)
+            os.setuid(65534)
+
+    result = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        preexec_fn=as_user,  # the child only imports and runs one relay
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("$.store the relays' lock file"), result.stdout
+    assert str(lock) in result.stdout

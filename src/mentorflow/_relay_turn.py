@@ -13,24 +13,30 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
+from urllib.parse import unquote
 
 import sqlalchemy as sa
 
+from mentorflow.exceptions import InvalidInput, Problem
+
 __all__ = ["relay_turn"]
 
-_in_memory: dict[str, threading.Lock] = {}
+# One lock per in-memory database, that is per engine (every ``sqlite://`` URL reads the same).
+_in_memory: weakref.WeakKeyDictionary[sa.Engine, threading.Lock] = weakref.WeakKeyDictionary()
 _in_memory_guard = threading.Lock()
 
 
 @contextmanager
-def relay_turn(url: sa.URL) -> Iterator[bool]:
-    """Take the relay turn of the SQLite database at ``url`` if it is free; yields whether it was."""
-    path = _lock_path(url)
+def relay_turn(engine: sa.Engine) -> Iterator[bool]:
+    """Take the relay turn of the SQLite database behind ``engine`` if it is free; yields whether
+    it was."""
+    path = _lock_path(engine.url)
     if path is None:
         with _in_memory_guard:
-            lock = _in_memory.setdefault(str(url), threading.Lock())
+            lock = _in_memory.setdefault(engine, threading.Lock())
         mine = lock.acquire(blocking=False)
         try:
             yield mine
@@ -38,7 +44,7 @@ def relay_turn(url: sa.URL) -> Iterator[bool]:
             if mine:
                 lock.release()
         return
-    conn = sqlite3.connect(path, timeout=0, isolation_level=None, check_same_thread=False)
+    conn = _open_for_writing(path)
     try:
         try:
             conn.execute("BEGIN EXCLUSIVE")
@@ -56,12 +62,38 @@ def relay_turn(url: sa.URL) -> Iterator[bool]:
         conn.close()
 
 
+def _open_for_writing(path: str) -> sqlite3.Connection:
+    """The lock file, opened for writing. SQLite opens a file it may not write read-only, without
+    saying so, and a read-only handle's exclusive lock excludes nobody: refuse that instead."""
+    try:
+        conn = sqlite3.connect(path, timeout=0, isolation_level=None, check_same_thread=False)
+    except sqlite3.OperationalError as error:
+        raise _unusable(path, str(error)) from None
+    if not os.access(path, os.W_OK):
+        conn.close()
+        raise _unusable(path, "this process may not write it")
+    return conn
+
+
+def _unusable(path: str, why: str) -> InvalidInput:
+    return InvalidInput(
+        "relay",
+        [
+            Problem(
+                "$.store",
+                f"the relays' lock file {path} cannot be used ({why}); relays on SQLite need "
+                "write access to the database's directory and to that file",
+            )
+        ],
+    )
+
+
 def _lock_path(url: sa.URL) -> str | None:
     database = url.database or ""
     if url.query.get("uri") and database.startswith("file:"):
         if "mode=memory" in database:
             return None
-        database = database.removeprefix("file:").split("?", 1)[0]
+        database = unquote(database.removeprefix("file:").split("?", 1)[0])
     if database in ("", ":memory:") or url.query.get("mode") == "memory":
         return None
     # The real path, so that every relay of one file finds the same lock whatever path it was given.

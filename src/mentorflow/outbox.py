@@ -124,6 +124,9 @@ class _Tally:
     def handled(self) -> int:
         return len(self.delivered) + len(self.retried) + len(self.dead)
 
+    def add(self, bucket: str, event_id: str) -> None:
+        getattr(self, bucket).append(event_id)
+
     def report(self) -> RelayReport:
         return RelayReport(tuple(self.delivered), tuple(self.retried), tuple(self.dead))
 
@@ -197,7 +200,7 @@ class Relay:
         """
         tally = _Tally()
         if self.store.dialect == "sqlite":
-            with relay_turn(self.store.engine.url) as mine:
+            with relay_turn(self.store.engine) as mine:
                 while mine and tally.handled < self.batch_size and self._deliver_next(tally):
                     pass
             return tally.report()
@@ -216,8 +219,9 @@ class Relay:
             rows = conn.execute(self._claim, {"now": utc_text(now), "limit": limit}).all()
             for row in rows:
                 error = self._try(row.payload)
-                values = self._outcome(row.event_id, row.attempts + 1, error, now, tally)
+                values, bucket = self._outcome(row.attempts + 1, error, now)
                 conn.execute(self._mark.values(**values), {"b_position": row.position})
+                tally.add(bucket, row.event_id)
 
     def _deliver_next(self, tally: _Tally) -> bool:
         # SQLite, inside this relay's turn: nobody else claims, so the write lock can be let go
@@ -242,35 +246,39 @@ class Relay:
                 {"b_position": row.position},
             )
         error = self._try(row.payload)
+        values, bucket = self._outcome(attempt, error, self.clock.now())
         with self.store.engine.begin() as conn:
-            values = self._outcome(row.event_id, attempt, error, self.clock.now(), tally)
-            conn.execute(self._mark.values(**values), {"b_position": row.position})
+            # Only if the event is still as this relay left it: a replay or a dead-letter made
+            # while the handler ran wins over this outcome (and a replay means delivering again).
+            written = conn.execute(
+                self._mark.where(
+                    self.store.tables.outbox.c.status == OutboxStatus.PENDING,
+                    self.store.tables.outbox.c.attempts == attempt,
+                ).values(**values),
+                {"b_position": row.position},
+            )
+        if written.rowcount == 1:
+            tally.add(bucket, row.event_id)
         return True
 
     def _outcome(
-        self,
-        event_id: str,
-        attempts: int,
-        error: str | None,
-        now: pendulum.DateTime,
-        tally: _Tally,
-    ) -> dict[str, Any]:
+        self, attempts: int, error: str | None, now: pendulum.DateTime
+    ) -> tuple[dict[str, Any], str]:
+        """The row's new values after attempt number ``attempts``, and the report's bucket."""
         if error is None:
-            tally.delivered.append(event_id)
-            return {
+            values = {
                 "status": OutboxStatus.DELIVERED,
                 "delivered_at": utc_text(now),
                 "last_error": None,
                 "attempts": attempts,
             }
-        values: dict[str, Any] = {"attempts": attempts, "last_error": error[:2000]}
+            return values, "delivered"
+        values = {"attempts": attempts, "last_error": error[:2000]}
         if attempts >= self.max_attempts:
             values["status"] = OutboxStatus.DEAD
-            tally.dead.append(event_id)
-        else:
-            values["next_attempt_at"] = utc_text(_later(now, self.backoff.delay(attempts)))
-            tally.retried.append(event_id)
-        return values
+            return values, "dead"
+        values["next_attempt_at"] = utc_text(_later(now, self.backoff.delay(attempts)))
+        return values, "retried"
 
     def _try(self, payload: str) -> str | None:
         try:
@@ -287,6 +295,10 @@ class Relay:
         ``SqlStore.replay`` puts it back in line. Refused with ``InvalidInput`` unless the
         outbox holds a pending event with that id.
         """
+        if not isinstance(reason, str) or not reason.strip():
+            raise InvalidInput(
+                "dead_letter", [Problem("$.reason", "must be a non-empty text saying why")]
+            )
         o = self.store.tables.outbox
         with self.store.engine.begin() as conn:
             result = conn.execute(

@@ -11,6 +11,8 @@ runs in WAL mode so readers do not block the writer.
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -101,9 +103,9 @@ def _sqlite_engine(url: sa.URL, busy_timeout: float) -> sa.Engine:
         # Let SQLAlchemy's "begin" below issue BEGIN itself instead of the driver guessing.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        if url.database not in (None, "", ":memory:"):
-            cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
+        if url.database not in (None, "", ":memory:"):
+            _write_ahead_log(cursor, busy_timeout)
         cursor.close()
 
     @sa_event.listens_for(engine, "begin")
@@ -112,6 +114,27 @@ def _sqlite_engine(url: sa.URL, busy_timeout: float) -> sa.Engine:
         conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
+
+
+#: How long a connection waits between tries to switch a new SQLite file to WAL mode.
+_WAL_RETRY_SECONDS = 0.01
+
+
+def _write_ahead_log(cursor: Any, busy_timeout: float) -> None:
+    """Switch the database to WAL mode (it stays so), trying again while another connection
+    opening the same new file holds it: SQLite answers "database is locked" at once there,
+    without waiting out the busy timeout, when waiting could deadlock."""
+    for _ in range(max(1, int(busy_timeout / _WAL_RETRY_SECONDS))):
+        try:
+            if cursor.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+                return
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if error.sqlite_errorcode not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+                raise
+            time.sleep(_WAL_RETRY_SECONDS)
+    cursor.execute("PRAGMA journal_mode=WAL")  # the last try raises what the database says
 
 
 class SqlStore:

@@ -623,3 +623,38 @@ def test_a_migration_reason_that_is_not_text_is_refused(store: SqlStore) -> None
         stored(walk).migrate(v2(), actor=FACILITATOR, at=walk.now, reason=["2018"])  # type: ignore[arg-type]
     assert [p.path for p in refused.value.problems] == ["$.reason"]
     assert (registry_snapshot(store.methods), store.load("bologna")) == before
+
+
+def test_a_failed_save_never_takes_back_a_version_another_save_kept() -> None:
+    """Two saves register v2 at once: the one that succeeds keeps it, whenever the other fails
+    (before or after), and a version is taken back only when every save using it failed."""
+
+    class SaveFailed(Exception):
+        """A save that raised."""
+
+    def save(registry: MethodRegistry, *, fails: bool, meanwhile: Callable[[], None]) -> bool:
+        """A save registering v2 while ``meanwhile`` runs; returns whether it succeeded."""
+        try:
+            with registry.adding(v2()):
+                meanwhile()
+                if fails:
+                    raise SaveFailed
+        except SaveFailed:
+            return False
+        return True
+
+    registry = MethodRegistry.builtin()
+    other_saved = lambda: save(registry, fails=False, meanwhile=lambda: None)  # noqa: E731
+    assert not save(registry, fails=True, meanwhile=other_saved)
+    assert (V1.id, 2) in registry
+
+    other = MethodRegistry.builtin()
+    still_used: list[bool] = []
+
+    def other_failed() -> None:
+        save(other, fails=True, meanwhile=lambda: None)
+        still_used.append((V1.id, 2) in other)
+
+    assert not save(other, fails=True, meanwhile=other_failed)
+    assert still_used == [True]  # the first save was still running with it
+    assert (V1.id, 2) not in other

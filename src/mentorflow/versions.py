@@ -13,6 +13,7 @@ versions its engagements use (``SqlStore.open(..., methods=registry)``).
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
@@ -79,10 +80,14 @@ def as_compiled(method: object, argument: str = "method") -> CompiledMethod:
 class MethodRegistry:
     """Compiled methods by (id, version); a newer version never replaces an older one."""
 
-    __slots__ = ("_methods",)
+    __slots__ = ("_guard", "_methods", "_provisional")
 
     def __init__(self, methods: Iterable[Method | CompiledMethod] = ()) -> None:
         self._methods: dict[tuple[str, int], CompiledMethod] = {}
+        # Versions registered only for saves still running, with how many: one is taken back
+        # when the last of them fails, never while another may still save with it.
+        self._provisional: dict[tuple[str, int], int] = {}
+        self._guard = threading.Lock()
         for method in methods:
             self.add(method)
 
@@ -94,7 +99,10 @@ class MethodRegistry:
     def add(self, method: Method | CompiledMethod) -> CompiledMethod:
         """Register ``method``; the same (id, version) with a different definition is refused."""
         ready = self.resolve(method)
-        return self._methods.setdefault((ready.id, ready.version), ready)
+        key = (ready.id, ready.version)
+        with self._guard:
+            self._provisional.pop(key, None)  # registered for good
+            return self._methods.setdefault(key, ready)
 
     @contextmanager
     def adding(self, method: Method | CompiledMethod) -> Iterator[CompiledMethod]:
@@ -105,14 +113,32 @@ class MethodRegistry:
         """
         ready = self.resolve(method)
         key = (ready.id, ready.version)
-        new = key not in self._methods
-        registered = self._methods.setdefault(key, ready)
+        with self._guard:
+            provisional = key not in self._methods or key in self._provisional
+            if provisional:
+                self._provisional[key] = self._provisional.get(key, 0) + 1
+            registered = self._methods.setdefault(key, ready)
         try:
             yield registered
         except BaseException:
-            if new:
-                del self._methods[key]
+            if provisional:
+                self._settle(key, kept=False)
             raise
+        if provisional:
+            self._settle(key, kept=True)
+
+    def _settle(self, key: tuple[str, int], *, kept: bool) -> None:
+        """One provisional use of ``key`` ended: kept for good, or taken back with the last."""
+        with self._guard:
+            if key not in self._provisional:
+                return  # registered for good meanwhile (``add``, or a save that succeeded)
+            if kept:
+                del self._provisional[key]
+                return
+            self._provisional[key] -= 1
+            if self._provisional[key] == 0:
+                del self._provisional[key]
+                del self._methods[key]
 
     def resolve(self, method: Method | CompiledMethod) -> CompiledMethod:
         """What ``add`` would register, without registering it (InvalidMethod as ``add`` raises).

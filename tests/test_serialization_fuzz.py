@@ -27,7 +27,7 @@ from mentorflow.events import Event, EventBus
 from mentorflow.exceptions import InvalidDocument, InvalidMethod, MentorflowError
 from mentorflow.methodfiles import load_method
 from mentorflow.model import Participant, Visit
-from mentorflow.serialization import MAX_DOCUMENT_BYTES, AnyEvent, default_codec, make_converter
+from mentorflow.serialization import MAX_READ_BYTES, AnyEvent, default_codec, make_converter
 from mentorflow.sqlstore import SqlStore
 from mentorflow.state import EngagementState, HistoryEntry
 from mentorflow.store import StoredEngagement
@@ -211,9 +211,9 @@ def test_malformed_json_is_refused_with_a_path(text: str) -> None:
 
 
 def test_oversized_documents_are_refused() -> None:
-    """A document past MAX_DOCUMENT_BYTES is refused before it is parsed."""
+    """A document past MAX_READ_BYTES is refused before it is parsed."""
     with pytest.raises(InvalidDocument) as caught:
-        codec.load_event('{"pad": "' + "x" * MAX_DOCUMENT_BYTES + '"}')
+        codec.load_event('{"pad": "' + "x" * MAX_READ_BYTES + '"}')
     assert "larger than" in caught.value.problems[0].message
 
 

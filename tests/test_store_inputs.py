@@ -37,7 +37,12 @@ from mentorflow.exceptions import (
 )
 from mentorflow.model import Organisation
 from mentorflow.outbox import Relay
-from mentorflow.serialization import MAX_DOCUMENT_BYTES, default_codec
+from mentorflow.serialization import (
+    MAX_DOCUMENT_BYTES,
+    MAX_READ_BYTES,
+    default_codec,
+    document_too_large,
+)
 from mentorflow.sqlstore import SqlStore
 from mentorflow.state import EngagementState, evolve_state
 from mentorflow.store import OutboxStatus, StoredEngagement, retry_action
@@ -278,13 +283,9 @@ def _filler(unit: str, room: int) -> str:
     return unit * max(0, room // written)
 
 
-def _reader_refuses(state: EngagementState) -> bool:
-    """Whether the reader refuses the snapshot a store would write for ``state``."""
-    try:
-        codec.load_state(codec.dumps(evolve_state(state, history=())))
-    except InvalidDocument:
-        return True
-    return False
+def _too_large_to_write(state: EngagementState) -> bool:
+    """Whether the snapshot a store would write for ``state`` is over MAX_DOCUMENT_BYTES."""
+    return document_too_large(codec.dumps(evolve_state(state, history=())))
 
 
 @SIZE_EXAMPLES
@@ -292,7 +293,8 @@ def _reader_refuses(state: EngagementState) -> bool:
 def test_a_title_is_saved_exactly_when_it_would_load(
     sqlite_store: SqlStore, unit: str, delta: int
 ) -> None:
-    """Titles filling the snapshot to around MAX_DOCUMENT_BYTES: saved iff the reader takes it."""
+    """Titles filling the snapshot to around MAX_DOCUMENT_BYTES: refused exactly when over it
+    (nothing written), and what is saved loads back."""
     engagement_id = f"sized-{next(_ids)}"
     empty = engine.start(
         METHOD,
@@ -305,12 +307,12 @@ def test_a_title_is_saved_exactly_when_it_would_load(
     )
     base = len(codec.dumps(evolve_state(empty.state, history=())).encode())
     title = _filler(unit, MAX_DOCUMENT_BYTES + delta - base)
-    reader_refuses = _reader_refuses(attrs.evolve(empty.state, title=title))
+    too_large = _too_large_to_write(attrs.evolve(empty.state, title=title))
     refused = _refusal(
         lambda: _start(sqlite_store, engagement_id, title=title, themes=(), visits=()),
         InvalidDocument,
     )
-    assert (refused is not None) == reader_refuses
+    assert (refused is not None) == too_large
     if refused is not None:
         assert _paths(refused) == ["$.title"]
         with pytest.raises(UnknownEngagement):
@@ -324,7 +326,8 @@ def test_a_title_is_saved_exactly_when_it_would_load(
 def test_a_deliverable_is_saved_exactly_when_it_would_load(
     sqlite_store: SqlStore, unit: str, delta: int
 ) -> None:
-    """A barrier text filling the snapshot to around the limit: saved iff the reader takes it."""
+    """A barrier text filling the snapshot to around the limit: refused exactly when over it,
+    and what is saved loads back."""
     engagement_id = f"barrier-{next(_ids)}"
     engagement = _matched(sqlite_store, engagement_id)
     empty = attrs.evolve(rock.needs_assessment(), barriers=("",))
@@ -332,9 +335,9 @@ def test_a_deliverable_is_saved_exactly_when_it_would_load(
     base = len(codec.dumps(evolve_state(change.state, history=())).encode())
     content = attrs.evolve(empty, barriers=(_filler(unit, MAX_DOCUMENT_BYTES + delta - base),))
     full = engine.submit(METHOD, engagement.state, content, actor=BOLOGNA, at=LATER)
-    reader_refuses = _reader_refuses(full.state)
+    too_large = _too_large_to_write(full.state)
     refused = _refusal(lambda: engagement.submit(content, actor=BOLOGNA, at=LATER), InvalidDocument)
-    assert (refused is not None) == reader_refuses
+    assert (refused is not None) == too_large
     if refused is not None:
         assert _paths(refused) == ["$.deliverables.needs_assessment.content.barriers[0]"]
         assert sqlite_store.load(engagement_id).version == 2  # nothing of it written
@@ -372,22 +375,40 @@ def test_an_oversized_reason_is_refused_in_the_history_entry_and_event(store: Sq
 @SIZE_EXAMPLES
 @given(unit=st.sampled_from(["a", "é", "€", "😀"]), delta=st.integers(-8, 8))
 def test_the_reader_limit_counts_bytes_of_utf8(unit: str, delta: int) -> None:
-    """A document is refused for its size exactly when its UTF-8 bytes exceed the limit."""
+    """A document is refused for its size exactly when its UTF-8 bytes exceed MAX_READ_BYTES."""
     head, tail = '{"pad": "', '"}'
-    text = head + _filler(unit, MAX_DOCUMENT_BYTES + delta - len(head) - len(tail)) + tail
+    text = head + _filler(unit, MAX_READ_BYTES + delta - len(head) - len(tail)) + tail
     with pytest.raises(InvalidDocument) as caught:  # refused either way: pad is no event field
         codec.load_event(text)
     size_refused = [p for p in caught.value.problems if "larger than" in p.message]
-    assert bool(size_refused) == (len(text.encode()) > MAX_DOCUMENT_BYTES)
+    assert bool(size_refused) == (len(text.encode()) > MAX_READ_BYTES)
 
 
-def test_two_byte_characters_under_the_limit_in_characters_are_refused() -> None:
-    """Three million "é" (6 MB of UTF-8, 3 M characters) are refused for size, at $."""
-    with pytest.raises(InvalidDocument) as caught:
-        codec.load_state('{"title":"' + "é" * 3_000_000 + '"}')
-    assert [str(p) for p in caught.value.problems] == [
-        f"$: document is larger than {MAX_DOCUMENT_BYTES} bytes"
-    ]
+def test_a_row_an_earlier_release_could_write_stays_readable(sqlite_store: SqlStore) -> None:
+    """Earlier releases counted the limit in characters: a snapshot of 2.2 M "é" (4.4 MB of
+    UTF-8) was written and read then, and loads now, though a save now refuses to write it."""
+    engagement = _matched(sqlite_store, "legacy")
+    content = attrs.evolve(rock.needs_assessment(), barriers=("é" * 2_200_000,))
+    with pytest.raises(InvalidDocument):
+        engagement.submit(content, actor=BOLOGNA, at=LATER)
+    change = engine.submit(METHOD, engagement.state, content, actor=BOLOGNA, at=LATER)
+    legacy = codec.dumps(evolve_state(change.state, history=()))
+    assert len(legacy) <= MAX_DOCUMENT_BYTES < len(legacy.encode())
+    e = sqlite_store.tables.engagements
+    with sqlite_store.engine.begin() as conn:  # the row as the earlier release wrote it
+        conn.execute(
+            e.update()
+            .where(e.c.id == "legacy")
+            .values(snapshot=legacy, version=change.state.version)
+        )
+        sqlite_store.enqueue(conn, ())
+        conn.execute(
+            sqlite_store.tables.history.insert().values(
+                sqlite_store._history_row("legacy", change.state.history[-1])
+            )
+        )
+    loaded = sqlite_store.load("legacy")
+    assert loaded.deliverables == change.state.deliverables
 
 
 # -- conflicts and the outbox --------------------------------------------------------------

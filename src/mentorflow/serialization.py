@@ -4,8 +4,9 @@ Every document written carries ``schema_version``. Readers accept the current ve
 one before it (version 0: the same documents without ``schema_version``) and upgrade old ones
 step by step (``UPGRADES``). A bad document raises one ``InvalidDocument`` listing every problem
 with its ``$.path``; nothing else escapes. Documents are JSON text (read and written with
-orjson) or the dicts JSON parsers make; never pickle. A document over ``MAX_DOCUMENT_BYTES``
-of UTF-8 is refused unread, and the SQL store refuses to write one; ``Codec.written_problems``
+orjson) or the dicts JSON parsers make; never pickle. The SQL store refuses to write a document
+over ``MAX_DOCUMENT_BYTES`` of UTF-8; the reader refuses unread one over ``MAX_READ_BYTES`` (four
+times as much, so rows an earlier release wrote stay readable); ``Codec.written_problems``
 says what the reader would refuse in a value before it is written.
 
 Time is written so it round-trips exactly: a ``pendulum.DateTime`` in a named zone becomes
@@ -47,6 +48,7 @@ from mentorflow.state import DeliverableRecord, EngagementState, HistoryEntry, s
 __all__ = [
     "EVENT_TYPES",
     "MAX_DOCUMENT_BYTES",
+    "MAX_READ_BYTES",
     "SCHEMA_VERSION",
     "UPGRADES",
     "AnyEvent",
@@ -64,6 +66,10 @@ SCHEMA_VERSION = 1
 #: The largest document accepted, in bytes of UTF-8 JSON. A ROCK snapshot after a full walk is
 #: about 40 KiB; 4 MiB leaves room for years of history while refusing runaway payloads.
 MAX_DOCUMENT_BYTES = 4 * 1024 * 1024
+#: The largest document the reader takes, in bytes of UTF-8: four times what is written, so that
+#: every row an earlier release wrote stays readable (it counted the limit in characters, and a
+#: character takes at most four bytes). Writers keep to ``MAX_DOCUMENT_BYTES``.
+MAX_READ_BYTES = 4 * MAX_DOCUMENT_BYTES
 #: Characters a text may hold and still be within the limit whatever they are: UTF-8 takes at
 #: most four bytes a character, so only a longer text needs its bytes counted.
 _SURELY_WITHIN = MAX_DOCUMENT_BYTES // 4
@@ -516,14 +522,14 @@ def _utf8_size(text: str) -> int:
 
 
 def _parse(data: object, what: str) -> dict[str, Any]:
-    """``data`` as a JSON object, within the size limit (in bytes of UTF-8)."""
+    """``data`` as a JSON object, within the reader's size limit (in bytes of UTF-8)."""
     if isinstance(data, str | bytes | bytearray):
-        if isinstance(data, str) and len(data) > _SURELY_WITHIN:
+        if isinstance(data, str) and len(data) > MAX_READ_BYTES // 4:
             # The limit is in bytes; orjson reads the bytes as well as it reads the text.
             data = data.encode("utf-8", "surrogatepass")
-        if len(data) > MAX_DOCUMENT_BYTES:
+        if len(data) > MAX_READ_BYTES:
             raise InvalidDocument(
-                what, [Problem("$", f"document is larger than {MAX_DOCUMENT_BYTES} bytes")]
+                what, [Problem("$", f"document is larger than {MAX_READ_BYTES} bytes")]
             )
         try:
             # orjson refuses NaN, Infinity, numbers that overflow a double and nesting past

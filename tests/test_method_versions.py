@@ -21,7 +21,7 @@ from mentorflow.methods import DeliverableSpec, Method, MethodParameters, Trigge
 from mentorflow.model import EngagementKind, Participant, Party, Role
 from mentorflow.requirements import Delivered, PageCount, Requirement
 from mentorflow.sqlstore import SqlStore
-from mentorflow.state import EngagementState, evolve_state
+from mentorflow.state import DeliverableStatus, EngagementState, evolve_state
 from mentorflow.store import StoredEngagement, method_problems
 from mentorflow.verdicts import Severity, Verdict
 from mentorflow.versions import MIGRATE_RULE, MethodRegistry, can_migrate, diff
@@ -214,11 +214,58 @@ def test_new_prerequisite_of_a_deliverable_not_yet_submitted_is_allowed() -> Non
     assert can_migrate(paper_approved(), new).allowed
 
 
-def test_refused_when_a_waiting_draft_would_have_no_approver() -> None:
-    """A draft awaiting approval, which v2 approves on submission, could never be approved."""
+def test_a_waiting_draft_v2_no_longer_approves_is_a_warning(store: SqlStore) -> None:
+    """A draft awaiting an approval v2 drops moves with a warning; resubmitted, it is approved."""
     new = with_spec("mentors_paper", approvers=(), shared_first=False)
-    refused_for(paper_submitted(), new, "awaits approval", "nobody to approve it")
-    assert can_migrate(paper_approved(), new).allowed
+    walk = stored_bologna(store)
+    walk.unapproved = {"mentors_paper"}
+    walk.supply("needs_assessment")
+    walk.supply("mentors_paper")
+    engagement = stored(walk)
+    verdict = can_migrate(engagement.state, new)
+    assert verdict.allowed, verdict.explain()
+    [warning] = verdict.warnings
+    assert (warning.rule, warning.severity, warning.deliverable) == (
+        MIGRATE_RULE,
+        Severity.SOFT,
+        "mentors_paper",
+    )
+    assert "submit it again under v2" in warning.message
+    engagement.migrate(new, actor=FACILITATOR, at=walk.now)
+    draft = engagement.state.deliverables["mentors_paper"]
+    engagement.submit(draft.content, actor=draft.submitted_by, at=walk.now)
+    assert engagement.state.deliverables["mentors_paper"].status is DeliverableStatus.APPROVED
+    assert can_migrate(paper_approved(), new).warnings == ()
+
+
+def replanned_work_shadowing() -> Walk:
+    """Turin's work shadowing: Bologna submitted the visitors' questions, then Bologna was
+    dropped from the visitors of the visit, which is not held yet."""
+    walk = Walk("rock.work_shadowing")
+    walk.fire("confirm_match")
+    walk.supply("visitor_questions")
+    assert walk.state.deliverables["visitor_questions"].submitted_by == "bologna-1"
+    visit = attrs.evolve(walk.state.visit, visitors=("lisbon", "skopje"))
+    walk.engagement.plan_visit(visit, actor=FACILITATOR, at=walk.now)
+    return walk
+
+
+def test_an_author_the_replanned_visit_no_longer_names_keeps_an_unchanged_rule() -> None:
+    """An owner rule v2 keeps is not asked again of an author a re-planned visit dropped."""
+    walk = replanned_work_shadowing()
+    current = METHODS["rock.work_shadowing"]()
+    new = attrs.evolve(current, version=2, title=f"{current.title} (typo fixed)")
+    assert can_migrate(walk.state, new).allowed, can_migrate(walk.state, new).explain()
+    assert can_migrate(walk.state, new, current=current).allowed
+    # A rule v2 does change is checked against the visit as it is now.
+    owed_by_host = with_spec("visitor_questions", current, owner=Party.HOST)
+    refused_for(walk.state, owed_by_host, "submitted by", "owed by the host")
+
+
+def test_current_must_be_the_version_the_engagement_runs() -> None:
+    """``current`` naming another version than the engagement's is refused, naming it."""
+    with pytest.raises(InvalidInput, match=r"\$\.current"):
+        can_migrate(paper_approved(), v2(), current=v2())
 
 
 def test_refused_when_stored_content_does_not_validate() -> None:

@@ -2,6 +2,9 @@
 
 Each stored deliverable is checked again as ``engine.submit`` and ``engine.approve`` would check
 it under the new declaration, and each gate the engagement has passed against the new gate.
+Authorship is checked again only where the owner rule changes from the current version: the
+current rule accepted the author when the document came in, and a visit re-planned since then
+(its host or visitors changed) does not take that back, under either version.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from mentorflow.state import (
 )
 from mentorflow.verdicts import Finding, Severity
 
-__all__ = ["MIGRATE_RULE", "content_findings", "reasons"]
+__all__ = ["MIGRATE_RULE", "content_findings", "reasons", "resubmit_findings"]
 
 #: Rule id of the findings that keep an engagement from moving to another method version.
 MIGRATE_RULE = "MF-MIGRATE"
@@ -36,8 +39,14 @@ def _reason(message: str, deliverable: str | None = None, visit: str | None = No
     return Finding(MIGRATE_RULE, message, deliverable=deliverable, visit_id=visit)
 
 
-def reasons(state: EngagementState, new: CompiledMethod) -> Iterator[Finding]:
-    """Every reason ``state`` cannot move to ``new``, as ``MIGRATE_RULE`` findings."""
+def reasons(
+    state: EngagementState, new: CompiledMethod, current: CompiledMethod | None = None
+) -> Iterator[Finding]:
+    """Every reason ``state`` cannot move to ``new``, as ``MIGRATE_RULE`` findings.
+
+    ``current`` is the version the engagement runs now; without it every author is checked
+    again, as if every owner rule had changed.
+    """
     if new.id != state.method_id:
         yield _reason(f"{new.id} is a different method from {state.method_id}")
     if new.version <= state.method_version:
@@ -54,13 +63,17 @@ def reasons(state: EngagementState, new: CompiledMethod) -> Iterator[Finding]:
         if person.role not in roles:
             yield _reason(f"{person.name} is a {person.role}, a role v{new.version} does not have")
     for key, record in state.deliverables.items():
-        for message in _record_reasons(state, new, key, record):
+        for message in _record_reasons(state, new, current, key, record):
             yield _reason(message, record.kind, record.visit_id)
     yield from _gate_reasons(state, new)
 
 
 def _record_reasons(
-    state: EngagementState, new: CompiledMethod, key: str, record: DeliverableRecord
+    state: EngagementState,
+    new: CompiledMethod,
+    current: CompiledMethod | None,
+    key: str,
+    record: DeliverableRecord,
 ) -> Iterator[str]:
     """Why ``new`` would not hold ``record`` as it stands: the checks ``engine.submit`` and
     ``engine.approve`` run, made again with the new declaration.
@@ -78,7 +91,8 @@ def _record_reasons(
         yield f"{record.kind} changes between per-visit and per-engagement in {v}"
     for problem in content_problems(record.content):
         yield f"{record.kind} as stored does not validate in {v}: {problem}"
-    yield from _owner_reasons(state, spec, record, v)
+    if _owner_rule_changes(current, spec):
+        yield from _owner_reasons(state, spec, record, v)
     for needed in spec.requires:
         if not _has_required(state, new, needed, record.visit_id):
             # It was submitted without something v2 needs before it; it cannot be taken back.
@@ -89,9 +103,12 @@ def _record_reasons(
             yield (
                 f"{record.kind} is approved, but {v} also needs approval by {', '.join(missing)}"
             )
-    elif not spec.approvers:
-        # v2 approves such a document on submission; a waiting draft could never be approved.
-        yield f"{record.kind} awaits approval, but {v} has nobody to approve it"
+
+
+def _owner_rule_changes(current: CompiledMethod | None, spec: DeliverableSpec) -> bool:
+    """Whether ``spec`` names its owner otherwise than the current version (or that is unknown)."""
+    before = None if current is None else current.method.deliverable_specs.get(spec.kind)
+    return before is None or (before.owner, before.per_visit) != (spec.owner, spec.per_visit)
 
 
 def _owner_reasons(
@@ -146,6 +163,27 @@ def _gate_reasons(state: EngagementState, new: CompiledMethod) -> Iterator[Findi
                 yield _reason(
                     f"the engagement is past {name}, where v{new.version} needs the {kind}", kind
                 )
+
+
+def resubmit_findings(state: EngagementState, new: CompiledMethod) -> Iterator[Finding]:
+    """Drafts awaiting an approval ``new`` no longer asks for: warnings, not refusals.
+
+    Nobody can approve such a draft under ``new``, but its owner can submit it again, and ``new``
+    approves a document on submission when it names no approver.
+    """
+    for record in state.deliverables.values():
+        spec = new.method.deliverable_specs.get(record.kind)
+        if spec is None or spec.approvers or record.status is DeliverableStatus.APPROVED:
+            continue
+        yield Finding(
+            MIGRATE_RULE,
+            f"{record.kind} awaits approval, but v{new.version} has nobody to approve it: "
+            f"its owner must submit it again under v{new.version}, where it is approved on "
+            "submission",
+            Severity.SOFT,
+            deliverable=record.kind,
+            visit_id=record.visit_id,
+        )
 
 
 def content_findings(state: EngagementState, new: CompiledMethod) -> Iterator[Finding]:

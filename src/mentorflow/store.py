@@ -254,7 +254,9 @@ class StoredEngagement(Engagement):
         failed migration leaves the registry, the store and this engagement as they were.
         """
         ready = self._store.methods.resolve(as_compiled(new, "new"))
-        change = migrate(self._state, ready, actor=actor, at=self._time(at), reason=reason)
+        change = migrate(
+            self._state, ready, actor=actor, at=self._time(at), reason=reason, current=self._method
+        )
         # Registered while saving, so the store computes the new version's deadlines.
         with self._store.methods.adding(ready) as registered:
             outcome = self._accept(change)

@@ -20,7 +20,12 @@ from contextlib import contextmanager
 import attrs
 
 from mentorflow import engine
-from mentorflow._migration_checks import MIGRATE_RULE, content_findings, reasons
+from mentorflow._migration_checks import (
+    MIGRATE_RULE,
+    content_findings,
+    reasons,
+    resubmit_findings,
+)
 from mentorflow.catalog import METHODS, compiled
 from mentorflow.compiled import CompiledMethod
 from mentorflow.engine import Change
@@ -28,7 +33,7 @@ from mentorflow.events import MethodMigrated
 from mentorflow.exceptions import ActionRefused, InvalidInput, InvalidMethod, Problem
 from mentorflow.methods import Method
 from mentorflow.state import EngagementState
-from mentorflow.verdicts import Finding, Severity, Verdict
+from mentorflow.verdicts import Severity, Verdict
 
 __all__ = [
     "MIGRATE_RULE",
@@ -262,12 +267,23 @@ def diff(old: Method | CompiledMethod, new: Method | CompiledMethod) -> MethodDi
     )
 
 
-def can_migrate(state: EngagementState, new: Method | CompiledMethod) -> Verdict:
+def can_migrate(
+    state: EngagementState,
+    new: Method | CompiledMethod,
+    *,
+    current: Method | CompiledMethod | None = None,
+) -> Verdict:
     """Whether ``state`` may move to ``new``; the verdict lists every reason it may not.
 
     Every stored deliverable is checked again against the new declaration (content, owner,
     per-visit, ``requires``, approvers), and so is every gate already passed; documents that
-    break a soft rule of the new parameters come back as warnings.
+    break a soft rule of the new parameters, and drafts waiting for an approval the new version
+    drops (to be submitted again), come back as warnings.
+
+    ``current`` is the version the engagement runs now (its ``method_id`` and ``method_version``):
+    an author is checked again only where the owner rule changes from it. Without it, the
+    built-in method of that id and version stands in; for a method of your own every author is
+    checked again, which may refuse an author the visit no longer names (pass ``current``).
     """
     if not isinstance(state, EngagementState):
         raise InvalidInput(
@@ -275,12 +291,35 @@ def can_migrate(state: EngagementState, new: Method | CompiledMethod) -> Verdict
             [Problem("$.state", f"must be an EngagementState, not {type(state).__name__}")],
         )
     ready = as_compiled(new, "new")
-    unmet = list(reasons(state, ready))
-    warnings: list[Finding] = []
+    before = _current(state, current)
+    unmet = list(reasons(state, ready, before))
+    warnings = list(resubmit_findings(state, ready))
     for finding in content_findings(state, ready):
         (unmet if finding.severity is Severity.HARD else warnings).append(finding)
     action = f"migrate to {ready.id} v{ready.version}"
     return Verdict(action, state.id, state.phase, state.phase, tuple(unmet), tuple(warnings))
+
+
+def _current(
+    state: EngagementState, current: Method | CompiledMethod | None
+) -> CompiledMethod | None:
+    """The version ``state`` runs now: ``current`` once it names it, else the built-in one."""
+    if current is None:
+        builtin = compiled(state.method_id) if state.method_id in METHODS else None
+        return builtin if builtin and builtin.version == state.method_version else None
+    ready = as_compiled(current, "current")
+    if (ready.id, ready.version) != (state.method_id, state.method_version):
+        raise InvalidInput(
+            "migration",
+            [
+                Problem(
+                    "$.current",
+                    f"is {ready.id} v{ready.version}, but the engagement runs "
+                    f"{state.method_id} v{state.method_version}",
+                )
+            ],
+        )
+    return ready
 
 
 def migrate(
@@ -290,10 +329,14 @@ def migrate(
     actor: str,
     at: dt.datetime,
     reason: str | None = None,
+    current: Method | CompiledMethod | None = None,
 ) -> Change:
-    """Move ``state`` to ``new``, recorded in the history; raises ActionRefused with the verdict."""
+    """Move ``state`` to ``new``, recorded in the history; raises ActionRefused with the verdict.
+
+    ``current`` is the version ``state`` runs now, as ``can_migrate`` takes it.
+    """
     ready = as_compiled(new, "new")
-    verdict = can_migrate(state, ready)
+    verdict = can_migrate(state, ready, current=current)
     if not verdict.allowed:
         raise ActionRefused(verdict)
     instant = engine.as_instant(at)

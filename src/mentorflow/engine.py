@@ -13,6 +13,7 @@ from typing import Any
 
 import attrs
 import pendulum
+from pendulum.tz.exceptions import InvalidTimezone
 
 from mentorflow.clock import Clock
 from mentorflow.compiled import CompiledMethod
@@ -92,16 +93,52 @@ class Change:
 
 
 def as_instant(at: dt.datetime, field: str = "at") -> pendulum.DateTime:
-    """``at`` as a pendulum instant; a naive datetime is refused, since its zone would be a guess."""
-    if type(at) is pendulum.DateTime and at.tzinfo is not None:
+    """``at`` as a pendulum instant; a naive datetime is refused, since its zone would be a guess.
+
+    An instant in a zone without a name the reader can load again (``pendulum.now()`` where
+    ``TZ=:/etc/localtime``, a ``ZoneInfo.from_file``) is kept at its UTC offset of that moment:
+    written with that zone's name it could never be read back.
+    """
+    if type(at) is pendulum.DateTime and at.tzinfo is not None and _storable(at.tzinfo):
         return at  # the common case, first: pendulum instants always carry a zone
     if not isinstance(at, dt.datetime):
         raise InvalidInput(
             "time", [Problem(f"$.{field}", f"expected a datetime, got {type(at).__name__}")]
         )
-    if at.tzinfo is None or at.utcoffset() is None:
+    offset = at.utcoffset() if at.tzinfo is not None else None
+    if offset is None:
         raise InvalidInput("time", [Problem(f"$.{field}", "must carry a time zone")])
-    return at if isinstance(at, pendulum.DateTime) else pendulum.instance(at)
+    try:
+        instant = at if isinstance(at, pendulum.DateTime) else pendulum.instance(at)
+    except (AttributeError, ValueError, InvalidTimezone):
+        instant = None  # pendulum could not name the zone
+    if instant is not None and _storable(instant.tzinfo):
+        return instant
+    wall = (at.year, at.month, at.day, at.hour, at.minute, at.second, at.microsecond)
+    return pendulum.instance(dt.datetime(*wall, tzinfo=dt.timezone(offset)))
+
+
+#: Zone names pendulum has loaded here, so the check on every action's time is a set lookup.
+_LOADABLE_ZONES: set[str] = set()
+
+
+def _storable(zone: dt.tzinfo | None) -> bool:
+    """Whether an instant in ``zone`` is written in a form the reader takes back."""
+    if isinstance(zone, pendulum.FixedTimezone):
+        return True  # written as its offset
+    if not isinstance(zone, pendulum.Timezone):
+        return False
+    name = zone.name
+    if name in _LOADABLE_ZONES:
+        return True
+    if not isinstance(name, str):
+        return False  # pendulum.now() under TZ=:/etc/localtime names its zone None
+    try:
+        pendulum.timezone(name)
+    except (ValueError, InvalidTimezone):
+        return False
+    _LOADABLE_ZONES.add(name)
+    return True
 
 
 def as_count(value: object, field: str, *, what: str, minimum: int = 1) -> int:

@@ -7,13 +7,17 @@ raises; the snapshot passed in is never modified, so a refusal leaves nothing ha
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import functools
+import typing
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 import pendulum
 
+from mentorflow._attrs_reader import optional_inner
 from mentorflow.clock import Clock
 from mentorflow.compiled import CompiledMethod
 from mentorflow.deliverables import DeliverableContent, content_problems
@@ -217,13 +221,13 @@ def start(
     *,
     id: str,
     title: str,
-    organisations: Sequence[Organisation],
-    participants: Sequence[Participant],
+    organisations: Iterable[Organisation],
+    participants: Iterable[Participant],
     actor: str,
     at: dt.datetime,
-    themes: Sequence[Theme] = (),
-    visits: Sequence[Visit] = (),
-    prerequisites: Sequence[str] = (),
+    themes: Iterable[Theme] = (),
+    visits: Iterable[Visit] = (),
+    prerequisites: Iterable[str] = (),
 ) -> Change:
     """A new engagement in the method's initial phase; raises InvalidInput listing every problem.
 
@@ -275,11 +279,61 @@ def start(
 
 
 def _items(value: object, name: str, problems: list[Problem]) -> tuple[object, ...]:
-    """``value`` as a tuple if it is a sequence (not a text); else a problem at ``$.name`` and ()."""
-    if isinstance(value, Sequence) and not isinstance(value, str | bytes):
-        return tuple(value)
+    """``value`` as a tuple of materialised items if it is a collection (not a text or mapping);
+    else a problem at ``$.name`` and ()."""
+    if _is_collection(value):
+        # Iterated once: a generator or a Django QuerySet gives its items here, not twice.
+        return tuple(_materialised(item) for item in value)
     problems.append(Problem(f"$.{name}", f"expected a list, got {type(value).__name__}"))
     return ()
+
+
+def _is_collection(value: object) -> typing.TypeGuard[Iterable[object]]:
+    """Whether host data may stand for a list: any iterable but a text or a mapping (whose
+    letters or keys would be taken silently)."""
+    return isinstance(value, Iterable) and not isinstance(value, str | bytes | Mapping)
+
+
+_T = TypeVar("_T")
+
+
+@functools.cache
+def _collection_fields(cls: type) -> tuple[tuple[str, type | None], ...]:
+    """Each field of record ``cls`` with ``tuple`` or ``frozenset`` if it is declared a list
+    of either kind (optional or not), else None."""
+    fields = []
+    for field in attrs.fields(attrs.resolve_types(cls)):
+        kind = optional_inner(field.type) or field.type
+        origin = typing.get_origin(kind)
+        fields.append((field.name, origin if origin in (tuple, frozenset) else None))
+    return tuple(fields)
+
+
+def _materialised(value: _T) -> _T:
+    """``value`` with every list field of its records (a set, a dict's keys or values, a
+    generator) made the declared tuple or frozenset, each iterated once; ``value`` itself when
+    nothing changes. As the writer takes any iterable, earlier releases stored these; they are
+    materialised here so that what is checked is what is stored and loads back equal."""
+    record: type = type(value)
+    if not attrs.has(record):
+        return value
+    changes: dict[str, object] = {}
+    for name, collection in _collection_fields(record):
+        part = getattr(value, name)
+        if collection is not None and _is_collection(part):
+            items = tuple(_materialised(item) for item in part)
+            if type(part) is collection and all(a is b for a, b in zip(part, items, strict=True)):
+                continue  # already as declared: keep it, without building a copy
+            made: object = items
+            if collection is frozenset:
+                with contextlib.suppress(TypeError):  # unhashable: the writer check names it
+                    made = frozenset(items)
+            changes[name] = made
+        elif attrs.has(type(part)):
+            inner = _materialised(part)
+            if inner is not part:
+                changes[name] = inner
+    return attrs.evolve(value, **changes) if changes else value  # type: ignore[misc]
 
 
 def _written_problems(value: object, kind: Any, where: str) -> list[Problem]:
@@ -548,6 +602,7 @@ def check_submission(
     _known_kind(method, kind)
     # Wrong types first: the content checks read the fields, and the store could not read
     # the content back. Only the submitted content is checked, not the whole snapshot.
+    content = _materialised(content)
     problems = _written_problems(content, DeliverableContent, "$") or content_problems(content)
     if problems:
         raise InvalidDeliverable(kind, problems)
@@ -599,6 +654,7 @@ def submit(
     visit: str | None = None,
 ) -> Change:
     """Record a new version of a deliverable; earlier approvals lapse with the new version."""
+    content = _materialised(content)  # checked and stored as the same tuples
     verdict = check_submission(method, state, content, actor=actor, at=at, visit=visit)
     if not verdict.allowed:
         raise ActionRefused(verdict)
@@ -767,6 +823,7 @@ def plan_visit(
     """Add a visit to the programme, or change one not yet held (R-PROG-1, -5, -7)."""
     instant = as_instant(at)
     participant = _actor(state, actor)
+    visit = _materialised(visit)  # a set or dict view of visitors is stored as a tuple
     problems = _written_problems(visit, Visit, "$.visit") or list(
         _visit_problems("$.visit", visit, [o.id for o in state.organisations])
     )

@@ -297,16 +297,31 @@ def _is_collection(value: object) -> typing.TypeGuard[Iterable[object]]:
 _T = TypeVar("_T")
 
 
+def _may_hold_record(kind: Any) -> bool:
+    """Whether a value declared ``kind`` may be or contain a record (in a union or a list)."""
+    return (
+        kind is Any
+        or (isinstance(kind, type) and attrs.has(kind))
+        or any(_may_hold_record(arg) for arg in typing.get_args(kind))
+    )
+
+
 @functools.cache
-def _collection_fields(cls: type) -> tuple[tuple[str, type | None], ...]:
-    """Each field of record ``cls`` with ``tuple`` or ``frozenset`` if it is declared a list
-    of either kind (optional or not), else None."""
-    fields = []
+def _fields_to_walk(cls: type) -> tuple[tuple[str, type | None, bool], ...]:
+    """The fields of ``cls`` that ``_materialised`` looks at (none if it is not a record):
+    each with ``tuple`` or ``frozenset`` if declared a list of either kind (else None), and
+    whether it may hold records. Text, number and date fields are left out: that keeps the
+    walk of a large valid record cheap."""
+    if not attrs.has(cls):
+        return ()
+    walked = []
     for field in attrs.fields(attrs.resolve_types(cls)):
         kind = optional_inner(field.type) or field.type
         origin = typing.get_origin(kind)
-        fields.append((field.name, origin if origin in (tuple, frozenset) else None))
-    return tuple(fields)
+        collection = origin if origin in (tuple, frozenset) else None
+        if collection is not None or _may_hold_record(kind):
+            walked.append((field.name, collection, _may_hold_record(kind)))
+    return tuple(walked)
 
 
 def _materialised(value: _T) -> _T:
@@ -314,13 +329,13 @@ def _materialised(value: _T) -> _T:
     generator) made the declared tuple or frozenset, each iterated once; ``value`` itself when
     nothing changes. As the writer takes any iterable, earlier releases stored these; they are
     materialised here so that what is checked is what is stored and loads back equal."""
-    record: type = type(value)
-    if not attrs.has(record):
-        return value
     changes: dict[str, object] = {}
-    for name, collection in _collection_fields(record):
+    record: type = type(value)
+    for name, collection, holds_records in _fields_to_walk(record):
         part = getattr(value, name)
         if collection is not None and _is_collection(part):
+            if type(part) is collection and not holds_records:
+                continue  # already as declared, items that are not records: nothing to do
             items = tuple(_materialised(item) for item in part)
             if type(part) is collection and all(a is b for a, b in zip(part, items, strict=True)):
                 continue  # already as declared: keep it, without building a copy
@@ -329,7 +344,7 @@ def _materialised(value: _T) -> _T:
                 with contextlib.suppress(TypeError):  # unhashable: the writer check names it
                     made = frozenset(items)
             changes[name] = made
-        elif attrs.has(type(part)):
+        elif holds_records:
             inner = _materialised(part)
             if inner is not part:
                 changes[name] = inner

@@ -613,11 +613,24 @@ def check_submission(
     visit: str | None = None,
 ) -> Verdict:
     """Whether ``actor`` may submit ``content`` now; bad content raises InvalidDeliverable."""
+    content = _materialised(content)
+    return _submission_verdict(method, state, content, actor=actor, at=at, visit=visit)
+
+
+def _submission_verdict(
+    method: CompiledMethod,
+    state: EngagementState,
+    content: DeliverableContent,
+    *,
+    actor: str,
+    at: dt.datetime,
+    visit: str | None,
+) -> Verdict:
+    """``check_submission`` for content already materialised (walked once per submit)."""
     kind = getattr(content, "kind", type(content).__name__)
     _known_kind(method, kind)
     # Wrong types first: the content checks read the fields, and the store could not read
     # the content back. Only the submitted content is checked, not the whole snapshot.
-    content = _materialised(content)
     problems = _written_problems(content, DeliverableContent, "$") or content_problems(content)
     if problems:
         raise InvalidDeliverable(kind, problems)
@@ -670,7 +683,7 @@ def submit(
 ) -> Change:
     """Record a new version of a deliverable; earlier approvals lapse with the new version."""
     content = _materialised(content)  # checked and stored as the same tuples
-    verdict = check_submission(method, state, content, actor=actor, at=at, visit=visit)
+    verdict = _submission_verdict(method, state, content, actor=actor, at=at, visit=visit)
     if not verdict.allowed:
         raise ActionRefused(verdict)
     instant = as_instant(at)

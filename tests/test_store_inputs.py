@@ -8,6 +8,7 @@ the reader takes is refused when it would be written, counting bytes of UTF-8 on
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import itertools
 import math
 from collections.abc import Callable, Iterator
@@ -33,6 +34,7 @@ from mentorflow.exceptions import (
     InvalidDeliverable,
     InvalidDocument,
     InvalidInput,
+    Problem,
     UnknownEngagement,
 )
 from mentorflow.model import Organisation
@@ -566,3 +568,115 @@ def test_retry_action_attempts_must_be_a_positive_integer(store: SqlStore, attem
         retry_action(store, "rock-mentoring-bologna", lambda e: ran.append(1), attempts=attempts)
     assert _paths(caught.value) == ["$.attempts"]
     assert ran == []
+
+
+# -- collections as hosts pass them ---------------------------------------------------------------
+
+
+class _QuerySetLike:
+    """Iterable but not a Sequence, as a Django ``values_list(flat=True)`` QuerySet."""
+
+    def __init__(self, items: tuple[object, ...]) -> None:
+        self._items = items
+
+    def __iter__(self) -> Iterator[object]:
+        return iter(self._items)
+
+
+#: Ways a host hands over a collection; each one was stored by earlier releases.
+COLLECTION_KINDS: dict[str, Callable[[tuple[Any, ...]], object]] = {
+    "list": list,
+    "tuple": tuple,
+    "set": set,
+    "frozenset": frozenset,
+    "dict keys": lambda items: dict.fromkeys(items).keys(),
+    "dict values": lambda items: dict(enumerate(items)).values(),
+    "generator": lambda items: (item for item in items),
+    "query set": _QuerySetLike,
+}
+GROUPS = {
+    "organisations": PLAN.organisations,
+    "participants": PLAN.participants,
+    "themes": PLAN.themes,
+    "visits": PLAN.visits,
+    "prerequisites": ("needs assessment", "site visit"),
+}
+
+
+@settings(max_examples=40)
+@given(
+    kinds=st.fixed_dictionaries(
+        {group: st.sampled_from(sorted(COLLECTION_KINDS)) for group in GROUPS}
+    ),
+    visitors_kind=st.sampled_from(sorted(COLLECTION_KINDS)),
+)
+def test_start_takes_any_collection_kind_and_loads_back(
+    sqlite_store: SqlStore, kinds: dict[str, str], visitors_kind: str
+) -> None:
+    """Sets, dict views, generators or query sets for start's lists (and a visit's visitors):
+    every item stored once, and the engagement loads back equal."""
+    changes = {group: COLLECTION_KINDS[kinds[group]](items) for group, items in GROUPS.items()}
+    visit = PLAN.visits[0]
+    if kinds["visits"] in ("set", "frozenset", "dict keys"):  # a set of visits hashes each one
+        visitors_kind = "frozenset" if visitors_kind == "set" else "tuple"
+    visitors = COLLECTION_KINDS[visitors_kind](visit.visitors)
+    changes["visits"] = COLLECTION_KINDS[kinds["visits"]]((attrs.evolve(visit, visitors=visitors),))
+    engagement = _start(sqlite_store, f"kinds-{next(_ids)}", **changes)
+    loaded = sqlite_store.load(engagement.id)
+    assert loaded == engagement.state
+    for group, items in GROUPS.items():
+        stored = getattr(loaded, group)
+        assert type(stored) is tuple
+        if group != "visits":
+            assert sorted(map(repr, stored)) == sorted(map(repr, items))
+    [stored_visit] = loaded.visits
+    assert type(stored_visit.visitors) is tuple
+    assert attrs.evolve(stored_visit, visitors=tuple(sorted(stored_visit.visitors))) == (
+        attrs.evolve(visit, visitors=tuple(sorted(visit.visitors)))
+    )
+
+
+def test_a_generator_of_organisations_is_read_once(store: SqlStore) -> None:
+    """A generator of organisations gives all of them to the engagement, not none."""
+    engagement = _start(store, "generated", organisations=(o for o in PLAN.organisations))
+    assert store.load("generated").organisations == PLAN.organisations
+    assert engagement.state.organisations == PLAN.organisations
+
+
+def test_plan_visit_takes_visitors_as_a_dict_view(store: SqlStore) -> None:
+    """Visit(visitors=d.keys()) is planned and loads back with the visitors as a tuple."""
+    engagement = _matched(store, "view")
+    planned = engagement.state.visits[0]
+    visitors = dict.fromkeys(planned.visitors).keys()
+    engagement.plan_visit(attrs.evolve(planned, visitors=visitors), actor=FACILITATOR, at=LATER)
+    loaded = store.load("view")
+    assert loaded == engagement.state
+    assert loaded.visits[0].visitors == planned.visitors
+
+
+def test_submit_takes_barriers_as_a_set_and_stores_a_tuple(store: SqlStore) -> None:
+    """Content whose list field is a set or dict view is stored as a tuple that loads back equal."""
+    engagement = _matched(store, "barriers")
+    barriers = {"fragmented ownership": 1, "low trust": 2}.keys()
+    content = attrs.evolve(rock.needs_assessment(), barriers=barriers)
+    engagement.submit(content, actor=BOLOGNA, at=LATER)
+    record = store.load("barriers").deliverable("needs_assessment")
+    assert record is not None
+    assert record.content == attrs.evolve(content, barriers=tuple(barriers))
+    assert store.load("barriers") == engagement.state
+
+
+class _Level(enum.IntEnum):
+    LOW = 2
+
+
+def test_an_int_enum_baseline_is_a_number() -> None:
+    """An IntEnum member as an indicator's baseline is taken, as an integer field takes it."""
+    roadmap = rock.roadmap()
+    indicator = attrs.evolve(roadmap.indicators[0], baseline=_Level.LOW)
+    content = attrs.evolve(roadmap, indicators=(indicator, *roadmap.indicators[1:]))
+    assert codec.written_problems(content) == []
+    assert codec.load_content(codec.dumps(content)) == content
+    assert codec.written_problems(attrs.evolve(indicator, baseline=True)) == [
+        Problem("$.baseline", "expected a number, got bool")
+    ]

@@ -7,14 +7,18 @@ raises; the snapshot passed in is never modified, so a refusal leaves nothing ha
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import functools
+import typing
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 import pendulum
 from pendulum.tz.exceptions import InvalidTimezone
 
+from mentorflow._attrs_reader import optional_inner
 from mentorflow.clock import Clock
 from mentorflow.compiled import CompiledMethod
 from mentorflow.deliverables import DeliverableContent, content_problems
@@ -254,13 +258,13 @@ def start(
     *,
     id: str,
     title: str,
-    organisations: Sequence[Organisation],
-    participants: Sequence[Participant],
+    organisations: Iterable[Organisation],
+    participants: Iterable[Participant],
     actor: str,
     at: dt.datetime,
-    themes: Sequence[Theme] = (),
-    visits: Sequence[Visit] = (),
-    prerequisites: Sequence[str] = (),
+    themes: Iterable[Theme] = (),
+    visits: Iterable[Visit] = (),
+    prerequisites: Iterable[str] = (),
 ) -> Change:
     """A new engagement in the method's initial phase; raises InvalidInput listing every problem.
 
@@ -312,11 +316,76 @@ def start(
 
 
 def _items(value: object, name: str, problems: list[Problem]) -> tuple[object, ...]:
-    """``value`` as a tuple if it is a sequence (not a text); else a problem at ``$.name`` and ()."""
-    if isinstance(value, Sequence) and not isinstance(value, str | bytes):
-        return tuple(value)
+    """``value`` as a tuple of materialised items if it is a collection (not a text or mapping);
+    else a problem at ``$.name`` and ()."""
+    if _is_collection(value):
+        # Iterated once: a generator or a Django QuerySet gives its items here, not twice.
+        return tuple(_materialised(item) for item in value)
     problems.append(Problem(f"$.{name}", f"expected a list, got {type(value).__name__}"))
     return ()
+
+
+def _is_collection(value: object) -> typing.TypeGuard[Iterable[object]]:
+    """Whether host data may stand for a list: any iterable but a text or a mapping (whose
+    letters or keys would be taken silently)."""
+    return isinstance(value, Iterable) and not isinstance(value, str | bytes | Mapping)
+
+
+_T = TypeVar("_T")
+
+
+def _may_hold_record(kind: Any) -> bool:
+    """Whether a value declared ``kind`` may be or contain a record (in a union or a list)."""
+    return (
+        kind is Any
+        or (isinstance(kind, type) and attrs.has(kind))
+        or any(_may_hold_record(arg) for arg in typing.get_args(kind))
+    )
+
+
+@functools.cache
+def _fields_to_walk(cls: type) -> tuple[tuple[str, type | None, bool], ...]:
+    """The fields of ``cls`` that ``_materialised`` looks at (none if it is not a record):
+    each with ``tuple`` or ``frozenset`` if declared a list of either kind (else None), and
+    whether it may hold records. Text, number and date fields are left out: that keeps the
+    walk of a large valid record cheap."""
+    if not attrs.has(cls):
+        return ()
+    walked = []
+    for field in attrs.fields(attrs.resolve_types(cls)):
+        kind = optional_inner(field.type) or field.type
+        origin = typing.get_origin(kind)
+        collection = origin if origin in (tuple, frozenset) else None
+        if collection is not None or _may_hold_record(kind):
+            walked.append((field.name, collection, _may_hold_record(kind)))
+    return tuple(walked)
+
+
+def _materialised(value: _T) -> _T:
+    """``value`` with every list field of its records (a set, a dict's keys or values, a
+    generator) made the declared tuple or frozenset, each iterated once; ``value`` itself when
+    nothing changes. As the writer takes any iterable, earlier releases stored these; they are
+    materialised here so that what is checked is what is stored and loads back equal."""
+    changes: dict[str, object] = {}
+    record: type = type(value)
+    for name, collection, holds_records in _fields_to_walk(record):
+        part = getattr(value, name)
+        if collection is not None and _is_collection(part):
+            if type(part) is collection and not holds_records:
+                continue  # already as declared, items that are not records: nothing to do
+            items = tuple(_materialised(item) for item in part)
+            if type(part) is collection and all(a is b for a, b in zip(part, items, strict=True)):
+                continue  # already as declared: keep it, without building a copy
+            made: object = items
+            if collection is frozenset:
+                with contextlib.suppress(TypeError):  # unhashable: the writer check names it
+                    made = frozenset(items)
+            changes[name] = made
+        elif holds_records:
+            inner = _materialised(part)
+            if inner is not part:
+                changes[name] = inner
+    return attrs.evolve(value, **changes) if changes else value  # type: ignore[misc]
 
 
 def _written_problems(value: object, kind: Any, where: str) -> list[Problem]:
@@ -581,6 +650,20 @@ def check_submission(
     visit: str | None = None,
 ) -> Verdict:
     """Whether ``actor`` may submit ``content`` now; bad content raises InvalidDeliverable."""
+    content = _materialised(content)
+    return _submission_verdict(method, state, content, actor=actor, at=at, visit=visit)
+
+
+def _submission_verdict(
+    method: CompiledMethod,
+    state: EngagementState,
+    content: DeliverableContent,
+    *,
+    actor: str,
+    at: dt.datetime,
+    visit: str | None,
+) -> Verdict:
+    """``check_submission`` for content already materialised (walked once per submit)."""
     kind = getattr(content, "kind", type(content).__name__)
     _known_kind(method, kind)
     # Wrong types first: the content checks read the fields, and the store could not read
@@ -636,7 +719,8 @@ def submit(
     visit: str | None = None,
 ) -> Change:
     """Record a new version of a deliverable; earlier approvals lapse with the new version."""
-    verdict = check_submission(method, state, content, actor=actor, at=at, visit=visit)
+    content = _materialised(content)  # checked and stored as the same tuples
+    verdict = _submission_verdict(method, state, content, actor=actor, at=at, visit=visit)
     if not verdict.allowed:
         raise ActionRefused(verdict)
     instant = as_instant(at)
@@ -804,6 +888,7 @@ def plan_visit(
     """Add a visit to the programme, or change one not yet held (R-PROG-1, -5, -7)."""
     instant = as_instant(at)
     participant = _actor(state, actor)
+    visit = _materialised(visit)  # a set or dict view of visitors is stored as a tuple
     problems = _written_problems(visit, Visit, "$.visit") or list(
         _visit_problems("$.visit", visit, [o.id for o in state.organisations])
     )

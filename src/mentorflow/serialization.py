@@ -577,7 +577,8 @@ def _scalar_writer(label: str, takes: Callable[[Any], bool]) -> Callable[[Any], 
 
 
 def _is_number(value: Any) -> bool:
-    return type(value) in (int, float) and math.isfinite(value)
+    # Subclasses too (an IntEnum member, as an integer field takes), but not true or false.
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 #: What the checking converter writes for each scalar type, with the label of its refusal.

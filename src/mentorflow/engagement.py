@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping
 
 import attrs
 
@@ -71,13 +71,13 @@ class Engagement:
         *,
         id: str,
         title: str,
-        organisations: Sequence[Organisation],
-        participants: Sequence[Participant],
+        organisations: Iterable[Organisation],
+        participants: Iterable[Participant],
         actor: str,
         at: dt.datetime | None = None,
-        themes: Sequence[Theme] = (),
-        visits: Sequence[Visit] = (),
-        prerequisites: Sequence[str] = (),
+        themes: Iterable[Theme] = (),
+        visits: Iterable[Visit] = (),
+        prerequisites: Iterable[str] = (),
         bus: EventBus | None = None,
         clock: Clock | None = None,
     ) -> Engagement:

@@ -10,7 +10,7 @@ reloads and retries an action a bounded number of times.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from typing import Protocol, TypeVar
 
 import attrs
@@ -198,13 +198,13 @@ class StoredEngagement(Engagement):
         store: Store,
         id: str,
         title: str,
-        organisations: Sequence[Organisation],
-        participants: Sequence[Participant],
+        organisations: Iterable[Organisation],
+        participants: Iterable[Participant],
         actor: str,
         at: dt.datetime | None = None,
-        themes: Sequence[Theme] = (),
-        visits: Sequence[Visit] = (),
-        prerequisites: Sequence[str] = (),
+        themes: Iterable[Theme] = (),
+        visits: Iterable[Visit] = (),
+        prerequisites: Iterable[str] = (),
         bus: EventBus | None = None,
         clock: Clock | None = None,
     ) -> StoredEngagement:

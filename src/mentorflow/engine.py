@@ -159,6 +159,15 @@ def as_count(value: object, field: str, *, what: str, minimum: int = 1) -> int:
     return value
 
 
+def as_text(value: object, field: str, *, what: str) -> str:
+    """``value`` if it is a string; else InvalidInput at ``$.field`` (ids, reasons, comments)."""
+    if not isinstance(value, str):
+        raise InvalidInput(
+            what, [Problem(f"$.{field}", f"expected a string, got {type(value).__name__}")]
+        )
+    return value
+
+
 def resolve_time(at: dt.datetime | None, clock: Clock | None) -> pendulum.DateTime:
     """The time of an action: ``at`` if given, else the injected clock's; never the wall clock."""
     if at is not None:
@@ -477,10 +486,8 @@ def _findings(
     related: Mapping[str, str] | None,
 ) -> tuple[str | None, list[Finding], list[Finding]]:
     """Where the trigger leads, its unmet hard findings and its warnings (no Verdict built)."""
-    if reason is not None and not isinstance(reason, str):  # it is stored with the history
-        raise InvalidInput(
-            "trigger", [Problem("$.reason", f"expected a string, got {type(reason).__name__}")]
-        )
+    if reason is not None:
+        as_text(reason, "reason", what="trigger")  # it is stored with the history
     participant = _actor(state, actor)
     ctx = Context(state, method.method, at, related or _NO_RELATED)
     dest = method.table.dest(spec.name, state.phase)
@@ -811,10 +818,7 @@ def approve(
 ) -> Change:
     """Approve the latest version for the actor's party; approved once every approver party has."""
     instant = as_instant(at)
-    if not isinstance(comment, str):  # it is stored with the approval
-        raise InvalidInput(
-            "approval", [Problem("$.comment", f"expected a string, got {type(comment).__name__}")]
-        )
+    as_text(comment, "comment", what="approval")  # it is stored with the approval
     participant = _actor(state, actor)
     record, visit_id = _existing(method, state, kind, visit)
     spec = method.method.deliverable_specs[kind]

@@ -37,7 +37,7 @@ from mentorflow._sqlwrite import GuardedWrite, WriteStatements, cursor_of, ping_
 from mentorflow.clock import Clock
 from mentorflow.compiled import CompiledMethod
 from mentorflow.deadline_index import DueDeadline
-from mentorflow.engine import Change, as_count, as_instant
+from mentorflow.engine import Change, as_count, as_instant, as_text
 from mentorflow.events import Event
 from mentorflow.exceptions import (
     InvalidDocument,
@@ -62,14 +62,6 @@ __all__ = ["SqlStore", "WallClock"]
 
 #: Every outbox status, as ``outbox(status=…)`` takes them.
 _OUTBOX_STATUSES = (OutboxStatus.PENDING, OutboxStatus.DELIVERED, OutboxStatus.DEAD)
-
-
-def _text_argument(value: object, field: str, what: str) -> None:
-    """Refuse a ``value`` that is not a string (an id, a phase), naming ``$.field``."""
-    if not isinstance(value, str):
-        raise InvalidInput(
-            what, [Problem(f"$.{field}", f"expected a string, got {type(value).__name__}")]
-        )
 
 
 def _largest_part(document: object) -> str:
@@ -272,7 +264,7 @@ class SqlStore:
 
     def load_on(self, conn: sa.Connection, engagement_id: str) -> EngagementState:
         """``load``, read on ``conn``: inside a transaction the caller holds."""
-        _text_argument(engagement_id, "engagement_id", "load")
+        as_text(engagement_id, "engagement_id", what="load")
         row = conn.execute(self._select_snapshot, {"id": engagement_id}).first()
         if row is None:
             raise UnknownEngagement(engagement_id)
@@ -476,7 +468,7 @@ class SqlStore:
 
     def history(self, engagement_id: str) -> tuple[HistoryEntry, ...]:
         """The append-only history rows of one engagement, oldest first."""
-        _text_argument(engagement_id, "engagement_id", "history")
+        as_text(engagement_id, "engagement_id", what="history")
         with self.reading() as conn:
             return self._history_on(conn, engagement_id)
 
@@ -506,7 +498,7 @@ class SqlStore:
         """
         for field, value in (("phase", phase), ("organisation_id", organisation_id)):
             if value is not None:
-                _text_argument(value, field, "query")
+                as_text(value, field, what="query")
         e, p = self.tables.engagements, self.tables.participants
         query = sa.select(e.c.id).order_by(e.c.id)
         if phase is not None:
@@ -556,7 +548,7 @@ class SqlStore:
         ``status`` is one of pending, delivered and dead.
         """
         if engagement_id is not None:
-            _text_argument(engagement_id, "engagement_id", "outbox query")
+            as_text(engagement_id, "engagement_id", what="outbox query")
         if status is not None and status not in _OUTBOX_STATUSES:
             raise InvalidInput(
                 "outbox query",
@@ -598,7 +590,7 @@ class SqlStore:
 
     def replay(self, event_id: str) -> None:
         """Put an event back in line for delivery now, with its attempts reset."""
-        _text_argument(event_id, "event_id", "replay")
+        as_text(event_id, "event_id", what="replay")
         o = self.tables.outbox
         with self.engine.begin() as conn:
             result = conn.execute(

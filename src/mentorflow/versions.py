@@ -340,10 +340,8 @@ def migrate(
     if not verdict.allowed:
         raise ActionRefused(verdict)
     instant = engine.as_instant(at)
-    if reason is not None and not isinstance(reason, str):  # it is stored with the history
-        raise InvalidInput(
-            "migration", [Problem("$.reason", f"expected a string, got {type(reason).__name__}")]
-        )
+    if reason is not None:
+        engine.as_text(reason, "reason", what="migration")  # it is stored with the history
     if state.participant(actor) is None:
         raise InvalidInput("migration", [Problem("$.actor", f"{actor!r} is not a participant")])
     if state.history and instant < state.history[-1].at:

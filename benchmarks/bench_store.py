@@ -32,7 +32,7 @@ PG_URL = os.environ.get("MENTORFLOW_PG_URL", "postgresql+psycopg://postgres@127.
 def _walked_document() -> str:
     plan = rock.programme()[2]
     engagement = plan.start(at=AT)
-    demo._mentoring(engagement, plan, demo._Narrator(io.StringIO()))
+    demo._walk(engagement, plan, demo._Narrator(io.StringIO()))
     return default_codec().dumps(engagement.state)
 
 

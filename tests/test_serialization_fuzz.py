@@ -87,7 +87,7 @@ def _bases() -> list[Base]:
     events: list[Event] = []
     bus.subscribe(Event, events.append)
     engagement = plan.start(at=pendulum.datetime(2017, 6, 1, tz="Europe/Brussels"), bus=bus)
-    demo._mentoring(engagement, plan, demo._Narrator(io.StringIO()))
+    demo._walk(engagement, plan, demo._Narrator(io.StringIO()))
     bases = _documents_of(engagement.state, events)
     return bases + _method_documents(["rock.mentoring", "eurocities.study_visit"])
 

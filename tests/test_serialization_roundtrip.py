@@ -158,7 +158,7 @@ def test_snapshots_after_random_walks_round_trip(moves: list[str], full: bool) -
     plan = rock.programme()[2]
     engagement = plan.start(at=pendulum.datetime(2017, 6, 1, tz="Europe/Brussels"), bus=EventBus())
     if full:
-        demo._mentoring(engagement, plan, demo._Narrator(io.StringIO()))
+        demo._walk(engagement, plan, demo._Narrator(io.StringIO()))
     at = pendulum.datetime(2019, 1, 1, 12, tz="Europe/Skopje")
     for move in moves:
         with contextlib.suppress(MentorflowError):
@@ -377,7 +377,7 @@ def test_every_snapshot_of_a_walk_is_written_as_its_dict_says() -> None:
         written.setdefault(state.version, (codec.dumps(state), codec.dump(state), state))
 
     bus.subscribe(Event, write)
-    demo._mentoring(engagement, plan, demo._Narrator(io.StringIO()))
+    demo._walk(engagement, plan, demo._Narrator(io.StringIO()))
     assert len(written) > 15
     for text, document, state in written.values():
         assert json.loads(text) == document

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -112,15 +113,15 @@ def _mentoring_preparation(
         )
 
 
-def _the_visit(engagement: Engagement, plan: rock.EngagementPlan, narrator: _Narrator) -> None:
+def _the_visit(
+    engagement: Engagement,
+    plan: rock.EngagementPlan,
+    narrator: _Narrator,
+    *,
+    acknowledge: Mapping[str, str] | None = None,
+) -> None:
     visit_start, visit_end = _visit_days(engagement)
-    # Lyon's work-shadowing visit follows a four-day festival: longer than R-VISIT-1's ideal.
-    long_visit = (
-        {"R-VISIT-1": "the visit follows the four days of the related festival"}
-        if plan.method_id == "rock.work_shadowing"
-        else None
-    )
-    narrator.attempt(engagement, "start_visit", visit_start, acknowledge=long_visit)
+    narrator.attempt(engagement, "start_visit", visit_start, acknowledge=acknowledge)
     narrator.attempt(engagement, "finish_visit", visit_end)
 
 
@@ -183,6 +184,8 @@ def _work_shadowing_follow_up(
     narrator.attempt(engagement, "close", after)
 
 
+LONG_VISIT = {"R-VISIT-1": "the visit follows the four days of the related festival"}
+
 #: Each method's walk: (the phase a stage starts in, the stage), in order.
 STAGES: dict[str, tuple[tuple[str, Stage], ...]] = {
     "rock.mentoring": (
@@ -192,7 +195,8 @@ STAGES: dict[str, tuple[tuple[str, Stage], ...]] = {
     ),
     "rock.work_shadowing": (
         ("matchmaking", _work_shadowing_preparation),
-        ("preparation", _the_visit),
+        # Lyon's visit follows a four-day festival: longer than R-VISIT-1's ideal.
+        ("preparation", functools.partial(_the_visit, acknowledge=LONG_VISIT)),
         ("follow_up", _work_shadowing_follow_up),
     ),
 }
@@ -211,11 +215,6 @@ def _walk(
     begin = next((i for i, (phase, _) in enumerate(stages) if phase == top), len(stages))
     for number in range(begin, len(stages) if stop_after is None else stop_after):
         stages[number][1](engagement, plan, narrator)
-
-
-def _mentoring(engagement: Engagement, plan: rock.EngagementPlan, narrator: _Narrator) -> None:
-    """The whole mentoring walk, from match-making to closed."""
-    _walk(engagement, plan, narrator)
 
 
 def _start(

@@ -83,8 +83,8 @@ class Backoff:
 
     def delay(self, attempts: int) -> float:
         """Seconds to wait after the ``attempts``-th failure: never negative, never above ``maximum``."""
-        if self.base == 0 or self.factor == 1:
-            return float(min(self.maximum, self.base))
+        if self.base == 0:
+            return 0.0
         try:
             grown = self.base * self.factor ** max(0, attempts - 1)
         except OverflowError:  # the power left the floats long after it passed ``maximum``
@@ -191,6 +191,10 @@ class Relay:
             .with_for_update(skip_locked=True, of=o)
         )
         self._mark = o.update().where(o.c.position == sa.bindparam("b_position"))
+        # The outcome of an attempt, written only if the event is still as its claim left it.
+        self._mark_if_unchanged = self._mark.where(
+            o.c.status == OutboxStatus.PENDING, o.c.attempts == sa.bindparam("b_attempts")
+        )
 
     def run_once(self) -> RelayReport:
         """Deliver every event that is ready now, up to ``batch_size``; returns what happened.
@@ -236,7 +240,7 @@ class Relay:
                 conn.execute(
                     self._mark.values(status=OutboxStatus.DEAD), {"b_position": row.position}
                 )
-                tally.dead.append(row.event_id)
+                tally.add("dead", row.event_id)
                 return True
             attempt = row.attempts + 1
             # Counted before the handler runs, so a process that dies in it still uses it up.
@@ -251,11 +255,8 @@ class Relay:
             # Only if the event is still as this relay left it: a replay or a dead-letter made
             # while the handler ran wins over this outcome (and a replay means delivering again).
             written = conn.execute(
-                self._mark.where(
-                    self.store.tables.outbox.c.status == OutboxStatus.PENDING,
-                    self.store.tables.outbox.c.attempts == attempt,
-                ).values(**values),
-                {"b_position": row.position},
+                self._mark_if_unchanged.values(**values),
+                {"b_position": row.position, "b_attempts": attempt},
             )
         if written.rowcount == 1:
             tally.add(bucket, row.event_id)

@@ -140,17 +140,12 @@ class ReminderLedger:
         """
         if not isinstance(data, Mapping):
             raise InvalidDocument("reminder ledger", [Problem("$", "expected an object")])
-        problems = []
+        # Imported here: serialization imports this module for the reminder event types.
+        from mentorflow.serialization import version_problem
+
         # Version 0 ledgers were written before schema_version existed, in the same layout.
-        version = data.get("schema_version", 0)
-        if type(version) is not int or not _OLDEST_LEDGER <= version <= LEDGER_SCHEMA_VERSION:
-            problems.append(
-                Problem(
-                    "$.schema_version",
-                    f"version {version!r} is not read by this release "
-                    f"(it reads {_OLDEST_LEDGER} to {LEDGER_SCHEMA_VERSION})",
-                )
-            )
+        version = version_problem(data, _OLDEST_LEDGER, LEDGER_SCHEMA_VERSION)
+        problems = [version] if version is not None else []
         settled = data.get("settled")
         if not isinstance(settled, list):
             problems.append(Problem("$.settled", "expected a list of reminder ids"))

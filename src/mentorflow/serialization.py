@@ -57,6 +57,7 @@ __all__ = [
     "document_too_large",
     "make_converter",
     "upgrade",
+    "version_problem",
 ]
 
 T = TypeVar("T")
@@ -114,20 +115,24 @@ UPGRADES: Mapping[int, Callable[[dict[str, Any]], dict[str, Any]]] = {0: _v0_to_
 _OLDEST = SCHEMA_VERSION - 1
 
 
+def version_problem(document: Mapping[str, Any], oldest: int, newest: int) -> Problem | None:
+    """The problem with ``document``'s ``schema_version`` (0 when absent: written before it
+    existed) unless it is a whole number from ``oldest`` to ``newest``."""
+    version = document.get("schema_version", 0)
+    if type(version) is int and oldest <= version <= newest:
+        return None
+    return Problem(
+        "$.schema_version",
+        f"version {version!r} is not read by this release (it reads {oldest} to {newest})",
+    )
+
+
 def upgrade(document: dict[str, Any]) -> dict[str, Any]:
     """``document`` brought to ``SCHEMA_VERSION``; raises InvalidDocument for versions not read."""
+    problem = version_problem(document, _OLDEST, SCHEMA_VERSION)
+    if problem is not None:
+        raise InvalidDocument("document", [problem])
     version = document.get("schema_version", 0)
-    if type(version) is not int or not _OLDEST <= version <= SCHEMA_VERSION:
-        raise InvalidDocument(
-            "document",
-            [
-                Problem(
-                    "$.schema_version",
-                    f"version {version!r} is not read by this release "
-                    f"(it reads {_OLDEST} to {SCHEMA_VERSION})",
-                )
-            ],
-        )
     while version < SCHEMA_VERSION:
         document = UPGRADES[version](document)
         version += 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -15,6 +16,7 @@ import sqlalchemy as sa
 
 from _stores import BACKENDS, PG_URL, bologna, drop_schema, postgres_or_skip, store_target
 from mentorflow import SchemaMismatch
+from mentorflow._sqlite_path import sqlite_file
 from mentorflow._sqlschema import MIGRATIONS, Tables
 from mentorflow.sqlstore import SqlStore
 
@@ -304,3 +306,38 @@ def test_create_false_refuses_a_database_behind_this_release(backend: str, tmp_p
     finally:
         store.close()
         drop_schema(schema)
+
+
+def test_create_false_refuses_a_missing_file_named_by_a_file_uri(tmp_path: Path) -> None:
+    """create=False with a percent-encoded ``file:`` URI (uri=true) to a missing file: refused as
+    a plain path is, and the file is not created (before, a URI skipped the check)."""
+    path = tmp_path / "new store.sqlite3"
+    url = f"sqlite:///file:{path.as_posix().replace(' ', '%20')}?uri=true"
+    with pytest.raises(SchemaMismatch) as refused:
+        SqlStore.open(url, create=False)
+    assert refused.value.missing_steps == EVERY_STEP
+    assert not path.exists()
+    SqlStore.open(url).close()  # the same URL, allowed to create, makes that very file
+    assert path.exists()
+    SqlStore.open(url, create=False).close()
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("sqlite://", None),
+        ("sqlite:///:memory:", None),
+        ("sqlite:///file:shared?mode=memory&cache=shared&uri=true", None),
+        ("sqlite:///file:mem1?mode=memory&uri=true", None),
+        ("sqlite:///store.sqlite3", "store.sqlite3"),
+        ("sqlite:///a%20b/store.sqlite3", "a b/store.sqlite3"),  # SQLAlchemy decodes the URL
+        ("sqlite:///file:a%2520b/store.sqlite3?uri=true", "a b/store.sqlite3"),  # then SQLite
+        ("sqlite:///file:store.sqlite3?mode=ro&uri=true", "store.sqlite3"),
+        ("sqlite:///file:memory-notes.sqlite3?uri=true", "memory-notes.sqlite3"),
+    ],
+)
+def test_one_answer_to_where_a_sqlite_database_lives(url: str, expected: str | None) -> None:
+    """WAL switch, create=False and the relay lock share one reading of a SQLite URL: in memory
+    (None) or the resolved path of its file, a file: URI percent-decoded."""
+    found = sqlite_file(sa.make_url(url))
+    assert found == (None if expected is None else os.path.realpath(expected))

@@ -16,10 +16,10 @@ import threading
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
-from urllib.parse import unquote
 
 import sqlalchemy as sa
 
+from mentorflow._sqlite_path import sqlite_file
 from mentorflow.exceptions import InvalidInput, Problem
 
 __all__ = ["relay_turn"]
@@ -89,12 +89,5 @@ def _unusable(path: str, why: str) -> InvalidInput:
 
 
 def _lock_path(url: sa.URL) -> str | None:
-    database = url.database or ""
-    if url.query.get("uri") and database.startswith("file:"):
-        if "mode=memory" in database:
-            return None
-        database = unquote(database.removeprefix("file:").split("?", 1)[0])
-    if database in ("", ":memory:") or url.query.get("mode") == "memory":
-        return None
-    # The real path, so that every relay of one file finds the same lock whatever path it was given.
-    return os.path.realpath(database) + "-relay-lock"
+    database = sqlite_file(url)  # resolved, so every spelling of one file finds one lock
+    return None if database is None else database + "-relay-lock"

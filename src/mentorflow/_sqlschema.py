@@ -18,6 +18,7 @@ import attrs
 import pendulum
 import sqlalchemy as sa
 
+from mentorflow._sqlite_path import sqlite_file
 from mentorflow.deadline_index import UtcDateTime, define_table
 from mentorflow.exceptions import SchemaMismatch
 
@@ -235,9 +236,10 @@ def check_schema(conn: sa.Connection, tables: Tables) -> None:
 
 def check_sqlite_file(url: sa.URL, tables: Tables) -> None:
     """Raise ``SchemaMismatch`` for a SQLite file that does not exist, before connecting creates it."""
-    path = url.database
-    is_file = path not in (None, "", ":memory:") and "uri" not in url.query
-    if url.get_backend_name() == "sqlite" and is_file and not Path(str(path)).exists():
+    if url.get_backend_name() != "sqlite":
+        return
+    path = sqlite_file(url)
+    if path is not None and not Path(path).exists():
         _refuse_missing_steps(url, tables, {})
 
 

@@ -18,7 +18,8 @@ save reads back whether its rows were committed and runs again only if they were
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+import operator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -58,6 +59,17 @@ class CompiledWrite:
     sql: str
     #: Parameter names in positional order, or None when the driver takes named parameters.
     names: tuple[str, ...] | None
+    #: Picks the positional parameters out of a row, in C (one runs per statement of a save).
+    _pick: Callable[[Mapping[str, Any]], Any] | None = attrs.field(init=False, eq=False, repr=False)
+
+    @_pick.default
+    def _picker(self) -> Callable[[Mapping[str, Any]], Any] | None:
+        if self.names is None:
+            return None
+        if len(self.names) > 1:
+            return operator.itemgetter(*self.names)
+        names = self.names  # itemgetter of one name gives a bare value, of none raises
+        return lambda values: tuple([values[name] for name in names])
 
     @classmethod
     def compile(cls, statement: sa.Executable, dialect: sa.Dialect) -> CompiledWrite:
@@ -71,7 +83,7 @@ class CompiledWrite:
 
     def parameters(self, values: Mapping[str, Any]) -> Sequence[Any] | Mapping[str, Any]:
         """``values`` in the form the driver takes for this statement."""
-        return values if self.names is None else tuple(values[name] for name in self.names)
+        return values if self._pick is None else self._pick(values)
 
     def execute(self, cursor: Any, values: Mapping[str, Any]) -> int:
         """Run once; returns the number of rows it changed."""
@@ -147,7 +159,6 @@ class WriteStatements:
     """The writes of one ``save``, compiled for one store's tables and dialect."""
 
     create: CompiledWrite
-    update: CompiledWrite
     version: CompiledWrite
     #: The version, and the history entry at one sequence (NULL when absent), read for update.
     outcome: CompiledWrite
@@ -157,31 +168,17 @@ class WriteStatements:
     one_statement: bool
     _tables: Tables
     _dialect: sa.Dialect
-    _update_statement: sa.Update
-    #: Combined statements compiled so far, by (history rows, outbox rows).
-    _combined: dict[tuple[int, int], CompiledWrite] = attrs.field(factory=dict, init=False)
+    #: Compare-and-set updates compiled so far, by the engagement columns they set.
+    _updates: dict[tuple[str, ...], CompiledWrite] = attrs.field(factory=dict, init=False)
+    #: Combined statements compiled so far, by (history rows, outbox rows, columns set).
+    _combined: dict[tuple[int, int, tuple[str, ...]], CompiledWrite] = attrs.field(
+        factory=dict, init=False
+    )
 
     @classmethod
     def compile(cls, tables: Tables, dialect: sa.Dialect) -> WriteStatements:
         """Compile every statement once, for ``dialect``."""
         e, h, o = tables.engagements, tables.history, tables.outbox
-        update = (
-            e.update()
-            .where(e.c.id == sa.bindparam("b_id"), e.c.version == sa.bindparam("b_expected"))
-            .values(
-                {
-                    name: sa.bindparam(name)
-                    for name in (
-                        "version",
-                        "phase",
-                        "method_version",
-                        "snapshot",
-                        "next_deadline",
-                        "updated_at",
-                    )
-                }
-            )
-        )
         entry_at = sa.and_(h.c.engagement_id == e.c.id, h.c.sequence == sa.bindparam("sequence"))
         outcome = (
             sa.select(e.c.version, h.c.entry)
@@ -193,7 +190,6 @@ class WriteStatements:
             outcome = outcome.with_for_update(read=True, of=e)
         return cls(
             create=CompiledWrite.compile(_insert_new(e, dialect), dialect),
-            update=CompiledWrite.compile(update, dialect),
             version=CompiledWrite.compile(
                 sa.select(e.c.version).where(e.c.id == sa.bindparam("id")), dialect
             ),
@@ -203,13 +199,23 @@ class WriteStatements:
             one_statement=dialect.name == "postgresql" and dialect.driver == "psycopg",
             tables=tables,
             dialect=dialect,
-            update_statement=update,
         )
 
-    def combined(self, history: int, outbox: int) -> CompiledWrite:
-        """The update and the inserts of ``history`` history and ``outbox`` outbox rows as one
-        statement (see ``_save_statement``), compiled on first use for that many rows."""
-        found = self._combined.get((history, outbox))
+    def update(self, columns: tuple[str, ...]) -> CompiledWrite:
+        """The compare-and-set update of the engagement row setting ``columns`` (compiled on
+        first use for that set): a save sets only the indexed columns its action changed,
+        since SQLite rewrites an index whenever its column is set, even to the same value."""
+        found = self._updates.get(columns)
+        if found is None:
+            found = CompiledWrite.compile(self._update_statement(columns), self._dialect)
+            self._updates[columns] = found
+        return found
+
+    def combined(self, history: int, outbox: int, columns: tuple[str, ...]) -> CompiledWrite:
+        """The update of ``columns`` and the inserts of ``history`` history and ``outbox``
+        outbox rows as one statement (see ``_save_statement``), compiled on first use."""
+        key = (history, outbox, columns)
+        found = self._combined.get(key)
         if found is None:
             h = self._tables.history
             targets = [
@@ -217,10 +223,18 @@ class WriteStatements:
                 (self._tables.outbox, OUTBOX_COLUMNS, "o", outbox),
             ]
             found = CompiledWrite.compile(
-                _save_statement(self._update_statement, targets), self._dialect
+                _save_statement(self._update_statement(columns), targets), self._dialect
             )
-            self._combined[(history, outbox)] = found
+            self._combined[key] = found
         return found
+
+    def _update_statement(self, columns: tuple[str, ...]) -> sa.Update:
+        e = self._tables.engagements
+        return (
+            e.update()
+            .where(e.c.id == sa.bindparam("b_id"), e.c.version == sa.bindparam("b_expected"))
+            .values({name: sa.bindparam(name) for name in columns})
+        )
 
 
 @attrs.frozen
@@ -274,7 +288,9 @@ class GuardedWrite:
                 raise _wrapped(broken.error, engine.dialect.loaded_dbapi) from broken.error
 
     def _guard(self) -> CompiledWrite:
-        return self.statements.create if self.expected_version == 0 else self.statements.update
+        if self.expected_version == 0:
+            return self.statements.create
+        return self.statements.update(tuple(self.row))
 
     def _guard_values(self) -> Mapping[str, Any]:
         if self.expected_version == 0:
@@ -294,7 +310,9 @@ class GuardedWrite:
         with _rolled_back_on_error(connection, dbapi):
             driver = connection.driver_connection
             cursor = driver.cursor()
-            statement = self.statements.combined(len(self.history), len(self.outbox))
+            statement = self.statements.combined(
+                len(self.history), len(self.outbox), tuple(self.row)
+            )
             # One statement is one transaction: no BEGIN and no COMMIT round trips.
             was_autocommit = bool(driver.autocommit)
             driver.autocommit = True

@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy import event as sa_event
 
 from mentorflow import deadline_index
+from mentorflow._sqlite_path import sqlite_file
 from mentorflow._sqlschema import (
     DEADLINES_STEP,
     READY_NOW,
@@ -96,7 +97,7 @@ def _sqlite_engine(url: sa.URL, busy_timeout: float) -> sa.Engine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
-        if url.database not in (None, "", ":memory:"):
+        if sqlite_file(url) is not None:  # an in-memory database has no log to keep
             _write_ahead_log(cursor, busy_timeout)
         cursor.close()
 
@@ -127,6 +128,29 @@ def _write_ahead_log(cursor: Any, busy_timeout: float) -> None:
                 raise
             time.sleep(_WAL_RETRY_SECONDS)
     cursor.execute("PRAGMA journal_mode=WAL")  # the last try raises what the database says
+
+
+def _without_unchanged(
+    values: dict[str, Any],
+    state: EngagementState,
+    previous: EngagementState,
+    *,
+    deadline_kept: bool,
+) -> dict[str, Any]:
+    """``values`` less the indexed columns whose stored value ``previous`` already wrote.
+
+    The row was written from ``previous`` (the save's version check makes sure of that), so
+    its phase and method version are ``previous``'s, and so is its next deadline when the
+    method is registered here and no deadline moved (``deadline_kept``).
+    """
+    same = []
+    if previous.phase == state.phase:
+        same.append("phase")
+    if previous.method_version == state.method_version:
+        same.append("method_version")
+    if deadline_kept:
+        same.append("next_deadline")
+    return {name: value for name, value in values.items() if name not in same}
 
 
 class SqlStore:
@@ -313,8 +337,11 @@ class SqlStore:
     ) -> None:
         """Snapshot, history rows and outbox rows in one transaction, if still at ``expected_version``.
 
-        ``previous`` (the snapshot the change was computed from) lets the save skip rewriting the
-        deadline index when the action left every deadline as it was, as most actions do.
+        ``previous`` (the snapshot the change was computed from, at ``expected_version``) lets
+        the save skip what the action left as it was: the deadline index when no deadline
+        moved, as most actions do, and the engagement row's indexed columns (phase, method
+        version, next deadline) when their values are the same, so their indexes are not
+        rewritten.
 
         Nothing is written, and ``InvalidDocument`` names the part that takes the most room,
         when a document to write (the snapshot, a history entry, an event) is larger than the
@@ -337,6 +364,20 @@ class SqlStore:
                 ],
             )
         state = change.state
+        if previous is not None and (previous.id, previous.version) != (
+            state.id,
+            expected_version,
+        ):
+            raise InvalidInput(
+                "save",
+                [
+                    Problem(
+                        "$.previous",
+                        f"is version {previous.version} of {previous.id!r}; the change "
+                        f"follows version {expected_version} of {state.id!r}",
+                    )
+                ],
+            )
         new_entries = state.history[expected_version:]
         if not new_entries or new_entries[0].sequence != expected_version + 1:
             raise InvalidInput(
@@ -358,6 +399,9 @@ class SqlStore:
         values = self._row(state, found)
         if expected_version == 0:
             values = {**values, "id": state.id, "method_id": state.method_id}
+        elif previous is not None:
+            kept = found is not None and reindex is None
+            values = _without_unchanged(values, state, previous, deadline_kept=kept)
         write = GuardedWrite(
             self._writes,
             state.id,

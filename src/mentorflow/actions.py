@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from mentorflow._inputs import as_instant
 from mentorflow.deliverables import (
     ActionReview,
     ActionStatus,
@@ -20,7 +21,6 @@ from mentorflow.deliverables import (
     LocalRoadmap,
     content_problems,
 )
-from mentorflow.engine import as_instant
 from mentorflow.exceptions import InvalidDeliverable, InvalidInput, Problem
 
 if TYPE_CHECKING:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from mentorflow.engine import as_instant
+from mentorflow._inputs import as_instant
 from mentorflow.events import Event
 from mentorflow.exceptions import ActionRefused, InvalidInput, Problem, UnknownParticipant
 from mentorflow.model import Party, Role, belongs_to

@@ -24,6 +24,8 @@ import sqlalchemy as sa
 from sqlalchemy import event as sa_event
 
 from mentorflow import deadline_index
+from mentorflow._change import Change
+from mentorflow._inputs import as_count, as_instant, as_text
 from mentorflow._sqlite_path import sqlite_file
 from mentorflow._sqlschema import (
     DEADLINES_STEP,
@@ -38,7 +40,6 @@ from mentorflow._sqlwrite import GuardedWrite, WriteStatements, cursor_of, ping_
 from mentorflow.clock import Clock
 from mentorflow.compiled import CompiledMethod
 from mentorflow.deadline_index import DueDeadline
-from mentorflow.engine import Change, as_count, as_instant, as_text
 from mentorflow.events import Event
 from mentorflow.exceptions import (
     InvalidDocument,

@@ -19,7 +19,8 @@ from contextlib import contextmanager
 
 import attrs
 
-from mentorflow import engine
+from mentorflow._change import Change, _Recorder
+from mentorflow._inputs import as_instant, as_text
 from mentorflow._migration_checks import (
     MIGRATE_RULE,
     content_findings,
@@ -28,7 +29,6 @@ from mentorflow._migration_checks import (
 )
 from mentorflow.catalog import METHODS, compiled
 from mentorflow.compiled import CompiledMethod
-from mentorflow.engine import Change
 from mentorflow.events import MethodMigrated
 from mentorflow.exceptions import ActionRefused, InvalidInput, InvalidMethod, Problem
 from mentorflow.methods import Method
@@ -339,14 +339,14 @@ def migrate(
     verdict = can_migrate(state, ready, current=current)
     if not verdict.allowed:
         raise ActionRefused(verdict)
-    instant = engine.as_instant(at)
+    instant = as_instant(at)
     if reason is not None:
-        engine.as_text(reason, "reason", what="migration")  # it is stored with the history
+        as_text(reason, "reason", what="migration")  # it is stored with the history
     if state.participant(actor) is None:
         raise InvalidInput("migration", [Problem("$.actor", f"{actor!r} is not a participant")])
     if state.history and instant < state.history[-1].at:
         raise InvalidInput("time", [Problem("$.at", "is before the engagement's last action")])
-    recorder = engine._Recorder(state, instant, actor)
+    recorder = _Recorder(state, instant, actor)
     recorder.emit(
         MethodMigrated,
         method_id=ready.id,

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mentorflow import demo, serialization
+from mentorflow import _time_hooks, demo
 from mentorflow import rock2017 as rock
 from mentorflow.catalog import METHODS
 from mentorflow.deliverables import CONTENT_TYPES, DeliverableContent, Indicator
@@ -391,4 +391,4 @@ def test_the_instants_memo_stays_bounded_when_converters_are_used_directly() -> 
     for minutes in range(10_000):
         at = start.add(minutes=minutes)
         assert codec.converter.structure(codec.converter.unstructure(at), pendulum.DateTime) == at
-    assert all(len(parsed) <= serialization._PARSED_LIMIT for parsed in serialization._PARSED)
+    assert all(len(parsed) <= _time_hooks._PARSED_LIMIT for parsed in _time_hooks._PARSED)

@@ -17,6 +17,7 @@ from mentorflow import rock2017 as rock
 from mentorflow.catalog import compiled
 from mentorflow.clock import Clock
 from mentorflow.model import VisitWindow
+from mentorflow.schedule import deadlines
 from mentorflow.sqlstore import SqlStore
 from mentorflow.store import StoredEngagement
 
@@ -68,6 +69,24 @@ def open_store(backend: str, tmp_path: Path) -> Iterator[SqlStore]:
     finally:
         store.close()
         drop_schema(schema)
+
+
+def index_rows(store: SqlStore, engagement_id: str) -> dict[str, tuple[str, bool]]:
+    """The engagement's rows in the deadline index: key -> (due instant in UTC, met)."""
+    d = store.tables.deadlines
+    query = sa.select(d.c.key, d.c.due_utc, d.c.met).where(d.c.engagement_id == engagement_id)
+    with store.engine.connect() as conn:
+        return {
+            r.key: (r.due_utc.in_tz("UTC").isoformat(), r.met) for r in conn.execute(query).all()
+        }
+
+
+def expected_rows(engagement: StoredEngagement) -> dict[str, tuple[str, bool]]:
+    """What ``schedule.deadlines`` says the rows should be."""
+    return {
+        d.key: (d.due.in_tz("UTC").isoformat(), d.met)
+        for d in deadlines(engagement.method, engagement.state)
+    }
 
 
 def bologna(

@@ -9,7 +9,6 @@ from pathlib import Path
 import attrs
 import pendulum
 import pytest
-import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -19,15 +18,16 @@ from _stores import (
     FACILITATOR,
     bologna,
     drop_schema,
+    expected_rows,
+    index_rows,
     open_store,
     start_plan,
     store_target,
 )
 from mentorflow import rock2017 as rock
 from mentorflow.model import VisitWindow
-from mentorflow.schedule import deadlines, due
+from mentorflow.schedule import due
 from mentorflow.sqlstore import SqlStore
-from mentorflow.store import StoredEngagement
 
 LATER = pendulum.datetime(2017, 7, 1, tz="Europe/Brussels")
 BOLOGNA, ATHENS = rock.rep("bologna"), rock.rep("athens")
@@ -37,24 +37,6 @@ _ids = itertools.count()
 @pytest.fixture(params=BACKENDS)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStore]:
     yield from open_store(request.param, tmp_path)
-
-
-def index_rows(store: SqlStore, engagement_id: str) -> dict[str, tuple[str, bool]]:
-    """The engagement's rows in the deadline index: key -> (due instant in UTC, met)."""
-    d = store.tables.deadlines
-    query = sa.select(d.c.key, d.c.due_utc, d.c.met).where(d.c.engagement_id == engagement_id)
-    with store.engine.connect() as conn:
-        return {
-            r.key: (r.due_utc.in_tz("UTC").isoformat(), r.met) for r in conn.execute(query).all()
-        }
-
-
-def expected_rows(engagement: StoredEngagement) -> dict[str, tuple[str, bool]]:
-    """What ``schedule.deadlines`` says the rows should be."""
-    return {
-        d.key: (d.due.in_tz("UTC").isoformat(), d.met)
-        for d in deadlines(engagement.method, engagement.state)
-    }
 
 
 def test_rows_follow_submissions_and_visit_moves(store: SqlStore) -> None:

@@ -16,13 +16,12 @@ import sqlalchemy as sa
 from hypothesis import settings
 from hypothesis.stateful import initialize, invariant, run_state_machine_as_test
 
-from _stores import BACKENDS, FACILITATOR, bologna, open_store
+from _stores import BACKENDS, FACILITATOR, bologna, expected_rows, index_rows, open_store
 from mentorflow._sqlschema import utc_text
 from mentorflow.catalog import compiled
 from mentorflow.engine import fire
 from mentorflow.events import EventBus
 from mentorflow.exceptions import InvalidInput
-from mentorflow.schedule import deadlines
 from mentorflow.sqlstore import SqlStore
 from mentorflow.store import StoredEngagement, next_deadline
 from mentorflow.testing import method_state_machine
@@ -58,16 +57,6 @@ def derived_columns(engagement: StoredEngagement) -> tuple[object, ...]:
         state.method_version,
         utc_text(due) if due is not None else None,
     )
-
-
-def index_rows(store: SqlStore, engagement_id: str) -> dict[str, tuple[str, bool]]:
-    """The engagement's rows in the deadline index: key -> (due instant in UTC, met)."""
-    d = store.tables.deadlines
-    query = sa.select(d.c.key, d.c.due_utc, d.c.met).where(d.c.engagement_id == engagement_id)
-    with store.engine.connect() as conn:
-        return {
-            r.key: (r.due_utc.in_tz("UTC").isoformat(), r.met) for r in conn.execute(query).all()
-        }
 
 
 def forget(store: SqlStore, engagement_id: str) -> None:
@@ -122,14 +111,10 @@ def test_row_columns_follow_random_actions(store: SqlStore, method_id: str) -> N
             engagement = self.engagement
             assert stored_columns(store, engagement.id) == derived_columns(engagement)
             assert store.load(engagement.id) == engagement.state
-            expected = {
-                d.key: (d.due.in_tz("UTC").isoformat(), d.met)
-                for d in deadlines(engagement.method, engagement.state)
-            }
             live = engagement.state.phase in engagement.method.active_phases or (
                 engagement.state.is_paused
             )
-            assert index_rows(store, engagement.id) == (expected if live else {})
+            assert index_rows(store, engagement.id) == (expected_rows(engagement) if live else {})
             assert (engagement.id in store.ids(phase=engagement.state.phase)) is True
 
         def teardown(self) -> None:

@@ -20,6 +20,20 @@ from mentorflow.requirements import Context
 from mentorflow.state import Acknowledgement, EngagementState, HistoryEntry, evolve_state
 from mentorflow.verdicts import Finding
 
+__all__ = [
+    "Change",
+    "DELIVERABLE_RULE",
+    "NO_RELATED",
+    "PHASE_RULE",
+    "REASON_RULE",
+    "ROLE_RULE",
+    "Recorder",
+    "VISIT_RULE",
+    "actor_in",
+    "check_not_before_last",
+    "parties_text",
+]
+
 #: Rule ids for refusals that come from the engine itself rather than from the seeds.
 PHASE_RULE = "MF-PHASE"
 ROLE_RULE = "MF-ROLE"
@@ -27,7 +41,7 @@ REASON_RULE = "MF-REASON"
 VISIT_RULE = "MF-VISIT"
 DELIVERABLE_RULE = "MF-DELIVERABLE"
 
-_NO_RELATED: Mapping[str, str] = {}
+NO_RELATED: Mapping[str, str] = {}
 
 
 @attrs.frozen
@@ -39,14 +53,14 @@ class Change:
     warnings: tuple[Finding, ...] = ()
 
 
-def _actor(state: EngagementState, actor: str) -> Participant:
+def actor_in(state: EngagementState, actor: str) -> Participant:
     participant = state.participant(actor)
     if participant is None:
         raise UnknownParticipant(actor, state.id)
     return participant
 
 
-def _not_before_last(state: EngagementState, at: pendulum.DateTime) -> None:
+def check_not_before_last(state: EngagementState, at: pendulum.DateTime) -> None:
     if state.history and at < state.history[-1].at:
         last = state.history[-1].at.to_iso8601_string()
         raise InvalidInput(
@@ -54,11 +68,11 @@ def _not_before_last(state: EngagementState, at: pendulum.DateTime) -> None:
         )
 
 
-def _parties_text(ctx: Context, parties: Iterable[Party]) -> str:
+def parties_text(ctx: Context, parties: Iterable[Party]) -> str:
     return " or ".join(ctx.describe(p) for p in parties)
 
 
-class _Recorder:
+class Recorder:
     """Builds the events and the history entry of one action, numbered after the snapshot's."""
 
     __slots__ = ("actor", "at", "events", "state")

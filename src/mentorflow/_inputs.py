@@ -25,6 +25,18 @@ from mentorflow.exceptions import InvalidInput, Problem
 from mentorflow.model import Organisation, Participant, Role, Visit
 from mentorflow.serialization import default_codec
 
+__all__ = [
+    "as_count",
+    "as_instant",
+    "as_text",
+    "items_of",
+    "materialised",
+    "problems_when_written",
+    "resolve_time",
+    "team_problems",
+    "visit_problems",
+]
+
 
 def as_instant(at: dt.datetime, field: str = "at") -> pendulum.DateTime:
     """``at`` as a pendulum instant; a naive datetime is refused, since its zone would be a guess.
@@ -109,12 +121,12 @@ def resolve_time(at: dt.datetime | None, clock: Clock | None) -> pendulum.DateTi
     )
 
 
-def _items(value: object, name: str, problems: list[Problem]) -> tuple[object, ...]:
+def items_of(value: object, name: str, problems: list[Problem]) -> tuple[object, ...]:
     """``value`` as a tuple of materialised items if it is a collection (not a text or mapping);
     else a problem at ``$.name`` and ()."""
     if _is_collection(value):
         # Iterated once: a generator or a Django QuerySet gives its items here, not twice.
-        return tuple(_materialised(item) for item in value)
+        return tuple(materialised(item) for item in value)
     problems.append(Problem(f"$.{name}", f"expected a list, got {type(value).__name__}"))
     return ()
 
@@ -139,7 +151,7 @@ def _may_hold_record(kind: Any) -> bool:
 
 @functools.cache
 def _fields_to_walk(cls: type) -> tuple[tuple[str, type | None, bool], ...]:
-    """The fields of ``cls`` that ``_materialised`` looks at (none if it is not a record):
+    """The fields of ``cls`` that ``materialised`` looks at (none if it is not a record):
     each with ``tuple`` or ``frozenset`` if declared a list of either kind (else None), and
     whether it may hold records. Text, number and date fields are left out: that keeps the
     walk of a large valid record cheap."""
@@ -155,7 +167,7 @@ def _fields_to_walk(cls: type) -> tuple[tuple[str, type | None, bool], ...]:
     return tuple(walked)
 
 
-def _materialised(value: _T) -> _T:
+def materialised(value: _T) -> _T:
     """``value`` with every list field of its records (a set, a dict's keys or values, a
     generator) made the declared tuple or frozenset, each iterated once; ``value`` itself when
     nothing changes. As the writer takes any iterable, earlier releases stored these; they are
@@ -167,7 +179,7 @@ def _materialised(value: _T) -> _T:
         if collection is not None and _is_collection(part):
             if type(part) is collection and not holds_records:
                 continue  # already as declared, items that are not records: nothing to do
-            items = tuple(_materialised(item) for item in part)
+            items = tuple(materialised(item) for item in part)
             if type(part) is collection and all(a is b for a, b in zip(part, items, strict=True)):
                 continue  # already as declared: keep it, without building a copy
             made: object = items
@@ -176,19 +188,19 @@ def _materialised(value: _T) -> _T:
                     made = frozenset(items)
             changes[name] = made
         elif holds_records:
-            inner = _materialised(part)
+            inner = materialised(part)
             if inner is not part:
                 changes[name] = inner
     return attrs.evolve(value, **changes) if changes else value  # type: ignore[misc]
 
 
-def _written_problems(value: object, kind: Any, where: str) -> list[Problem]:
+def problems_when_written(value: object, kind: Any, where: str) -> list[Problem]:
     """What the store's reader would refuse in ``value`` once written, at paths under ``where``."""
     problems = default_codec().written_problems(value, kind)
     return [Problem(where + p.path[1:], p.message) for p in problems]
 
 
-def _team_problems(
+def team_problems(
     organisations: Sequence[Organisation],
     participants: Sequence[Participant],
     visits: Sequence[Visit],
@@ -214,12 +226,12 @@ def _team_problems(
             yield Problem(f"$.participants[{i}].role", f"unknown role {person.role!r}")
     visit_ids = [v.id for v in visits]
     for i, visit in enumerate(visits):
-        yield from _visit_problems(f"$.visits[{i}]", visit, org_ids)
+        yield from visit_problems(f"$.visits[{i}]", visit, org_ids)
         if visit_ids.count(visit.id) > 1:
             yield Problem(f"$.visits[{i}].id", f"duplicate visit {visit.id!r}")
 
 
-def _visit_problems(where: str, visit: Visit, org_ids: Sequence[str]) -> Iterable[Problem]:
+def visit_problems(where: str, visit: Visit, org_ids: Sequence[str]) -> Iterable[Problem]:
     if visit.host not in org_ids:
         yield Problem(f"{where}.host", f"unknown organisation {visit.host!r}")
     for j, visitor in enumerate(visit.visitors):

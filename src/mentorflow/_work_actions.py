@@ -11,23 +11,23 @@ import datetime as dt
 import attrs
 
 from mentorflow._change import (
-    _NO_RELATED,
     DELIVERABLE_RULE,
+    NO_RELATED,
     PHASE_RULE,
     ROLE_RULE,
     VISIT_RULE,
     Change,
-    _actor,
-    _not_before_last,
-    _parties_text,
-    _Recorder,
+    Recorder,
+    actor_in,
+    check_not_before_last,
+    parties_text,
 )
 from mentorflow._inputs import (
-    _materialised,
-    _visit_problems,
-    _written_problems,
     as_instant,
     as_text,
+    materialised,
+    problems_when_written,
+    visit_problems,
 )
 from mentorflow.compiled import CompiledMethod
 from mentorflow.deliverables import DeliverableContent, content_problems
@@ -49,6 +49,14 @@ from mentorflow.state import (
     slot_key,
 )
 from mentorflow.verdicts import Finding, Severity, Verdict
+
+__all__ = [
+    "approve",
+    "check_submission",
+    "plan_visit",
+    "share",
+    "submit",
+]
 
 
 def _open_for_work(method: CompiledMethod, state: EngagementState) -> Finding | None:
@@ -94,7 +102,7 @@ def check_submission(
     visit: str | None = None,
 ) -> Verdict:
     """Whether ``actor`` may submit ``content`` now; bad content raises InvalidDeliverable."""
-    content = _materialised(content)
+    content = materialised(content)
     return _submission_verdict(method, state, content, actor=actor, at=at, visit=visit)
 
 
@@ -112,14 +120,14 @@ def _submission_verdict(
     _known_kind(method, kind)
     # Wrong types first: the content checks read the fields, and the store could not read
     # the content back. Only the submitted content is checked, not the whole snapshot.
-    problems = _written_problems(content, DeliverableContent, "$") or content_problems(content)
+    problems = problems_when_written(content, DeliverableContent, "$") or content_problems(content)
     if problems:
         raise InvalidDeliverable(kind, problems)
-    participant = _actor(state, actor)
+    participant = actor_in(state, actor)
     instant = as_instant(at)
     visit_id = _slot_visit(method, state, kind, visit)
     spec = method.method.deliverable_specs[kind]
-    ctx = Context(state, method.method, instant, _NO_RELATED)
+    ctx = Context(state, method.method, instant, NO_RELATED)
     unmet: list[Finding] = []
     closed = _open_for_work(method, state)
     if closed is not None:
@@ -163,12 +171,12 @@ def submit(
     visit: str | None = None,
 ) -> Change:
     """Record a new version of a deliverable; earlier approvals lapse with the new version."""
-    content = _materialised(content)  # checked and stored as the same tuples
+    content = materialised(content)  # checked and stored as the same tuples
     verdict = _submission_verdict(method, state, content, actor=actor, at=at, visit=visit)
     if not verdict.allowed:
         raise ActionRefused(verdict)
     instant = as_instant(at)
-    _not_before_last(state, instant)
+    check_not_before_last(state, instant)
     kind = content.kind
     visit_id = _slot_visit(method, state, kind, visit)
     previous = state.deliverable(kind, visit_id)
@@ -182,7 +190,7 @@ def submit(
         submitted_by=actor,
         submitted_at=instant,
     )
-    recorder = _Recorder(state, instant, actor)
+    recorder = Recorder(state, instant, actor)
     recorder.emit(DeliverableSubmitted, kind=kind, visit_id=visit_id, version=record.version)
     deliverables = {**state.deliverables, slot_key(kind, visit_id): record}
     return recorder.commit("submit", kind, deliverables=deliverables)
@@ -207,10 +215,10 @@ def share(
 ) -> Change:
     """Share a submitted draft for comments (R-PREP-2: draft -> shared -> agreed)."""
     instant = as_instant(at)
-    participant = _actor(state, actor)
+    participant = actor_in(state, actor)
     record, visit_id = _existing(method, state, kind, visit)
     spec = method.method.deliverable_specs[kind]
-    ctx = Context(state, method.method, instant, _NO_RELATED)
+    ctx = Context(state, method.method, instant, NO_RELATED)
     unmet = [f for f in (_open_for_work(method, state),) if f is not None]
     if not spec.shared_first:
         unmet.append(
@@ -234,8 +242,8 @@ def share(
         )
     if unmet or record is None:
         raise ActionRefused(Verdict(f"share {kind}", state.id, state.phase, None, tuple(unmet)))
-    _not_before_last(state, instant)
-    recorder = _Recorder(state, instant, actor)
+    check_not_before_last(state, instant)
+    recorder = Recorder(state, instant, actor)
     recorder.emit(DeliverableShared, kind=kind, visit_id=visit_id, version=record.version)
     shared = attrs.evolve(record, status=DeliverableStatus.SHARED)
     return recorder.commit(
@@ -256,10 +264,10 @@ def approve(
     """Approve the latest version for the actor's party; approved once every approver party has."""
     instant = as_instant(at)
     as_text(comment, "comment", what="approval")  # it is stored with the approval
-    participant = _actor(state, actor)
+    participant = actor_in(state, actor)
     record, visit_id = _existing(method, state, kind, visit)
     spec = method.method.deliverable_specs[kind]
-    ctx = Context(state, method.method, instant, _NO_RELATED)
+    ctx = Context(state, method.method, instant, NO_RELATED)
     unmet = [f for f in (_open_for_work(method, state),) if f is not None]
     parties = [
         p
@@ -287,12 +295,12 @@ def approve(
             Finding(
                 ROLE_RULE,
                 f"{participant.name} is not an approver of the {spec.title} still to approve "
-                f"(approvers: {_parties_text(ctx, spec.approvers) or 'none'})",
+                f"(approvers: {parties_text(ctx, spec.approvers) or 'none'})",
             )
         )
     if unmet or record is None:
         raise ActionRefused(Verdict(f"approve {kind}", state.id, state.phase, None, tuple(unmet)))
-    _not_before_last(state, instant)
+    check_not_before_last(state, instant)
     party = parties[0]
     approvals = (*record.approvals, Approval(actor, party.value, instant, comment))
     complete = all(any(a.party == p.value for a in approvals) for p in spec.approvers)
@@ -301,7 +309,7 @@ def approve(
         approvals=approvals,
         status=DeliverableStatus.APPROVED if complete else record.status,
     )
-    recorder = _Recorder(state, instant, actor)
+    recorder = Recorder(state, instant, actor)
     recorder.emit(
         DeliverableApproved,
         kind=kind,
@@ -328,10 +336,10 @@ def plan_visit(
 ) -> Change:
     """Add a visit to the programme, or change one not yet held (R-PROG-1, -5, -7)."""
     instant = as_instant(at)
-    participant = _actor(state, actor)
-    visit = _materialised(visit)  # a set or dict view of visitors is stored as a tuple
-    problems = _written_problems(visit, Visit, "$.visit") or list(
-        _visit_problems("$.visit", visit, [o.id for o in state.organisations])
+    participant = actor_in(state, actor)
+    visit = materialised(visit)  # a set or dict view of visitors is stored as a tuple
+    problems = problems_when_written(visit, Visit, "$.visit") or list(
+        visit_problems("$.visit", visit, [o.id for o in state.organisations])
     )
     if problems:
         raise InvalidInput("visit", problems)
@@ -373,13 +381,13 @@ def plan_visit(
         raise ActionRefused(
             Verdict(f"plan visit {visit.id}", state.id, state.phase, None, tuple(unmet))
         )
-    _not_before_last(state, instant)
+    check_not_before_last(state, instant)
     visits = list(state.visits)
     if index is None:
         visits.append(visit)
     else:
         visits[index] = visit
-    recorder = _Recorder(state, instant, actor)
+    recorder = Recorder(state, instant, actor)
     tentative = visit.window is None or visit.window.tentative
     recorder.emit(VisitPlanned, visit_id=visit.id, tentative=tentative)
     return recorder.commit("plan_visit", visit.id, visits=tuple(visits))

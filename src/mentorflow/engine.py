@@ -16,23 +16,23 @@ from collections.abc import Iterable, Mapping
 
 import pendulum
 
+from mentorflow._change import DELIVERABLE_RULE as DELIVERABLE_RULE
 from mentorflow._change import (
-    _NO_RELATED,
+    NO_RELATED,
     PHASE_RULE,
     REASON_RULE,
     ROLE_RULE,
     VISIT_RULE,
-    _actor,
-    _not_before_last,
-    _parties_text,
+    Recorder,
+    actor_in,
+    check_not_before_last,
+    parties_text,
 )
-from mentorflow._change import DELIVERABLE_RULE as DELIVERABLE_RULE
 from mentorflow._change import Change as Change
-from mentorflow._change import _Recorder as _Recorder
-from mentorflow._inputs import _items, _team_problems
 from mentorflow._inputs import as_count as as_count
 from mentorflow._inputs import as_instant as as_instant
 from mentorflow._inputs import as_text as as_text
+from mentorflow._inputs import items_of, team_problems
 from mentorflow._inputs import resolve_time as resolve_time
 from mentorflow._work_actions import approve as approve
 from mentorflow._work_actions import check_submission as check_submission
@@ -98,7 +98,7 @@ def start(
     instant = as_instant(at)
     problems: list[Problem] = []
     parts = {
-        name: _items(value, name, problems)
+        name: items_of(value, name, problems)
         for name, value in (
             ("organisations", organisations),
             ("participants", participants),
@@ -114,14 +114,14 @@ def start(
         kind=method.method.kind,
         title=title,
         phase=method.method.initial,
-        **parts,  # type: ignore[arg-type]  # each one a tuple, checked by _items
+        **parts,  # type: ignore[arg-type]  # each one a tuple, checked by items_of
     )
     if not isinstance(actor, str):
         problems.append(Problem("$.actor", f"expected a string, got {type(actor).__name__}"))
     problems += default_codec().written_problems(state, EngagementState)
     if problems:  # the checks below read these values, so they need the right types first
         raise InvalidInput("engagement", problems)
-    problems = list(_team_problems(state.organisations, state.participants, state.visits))
+    problems = list(team_problems(state.organisations, state.participants, state.visits))
     if not id.strip():
         problems.append(Problem("$.id", "must not be empty"))
     if actor not in {p.id for p in state.participants}:
@@ -131,7 +131,7 @@ def start(
             problems.append(Problem(f"$.themes[{i}].id", f"duplicate theme {theme.id!r}"))
     if problems:
         raise InvalidInput("engagement", problems)
-    recorder = _Recorder(state, instant, actor)
+    recorder = Recorder(state, instant, actor)
     recorder.emit(
         EngagementCreated, method_id=method.id, method_version=method.version, phase=state.phase
     )
@@ -182,8 +182,8 @@ def _findings(
     """Where the trigger leads, its unmet hard findings and its warnings (no Verdict built)."""
     if reason is not None:
         as_text(reason, "reason", what="trigger")  # it is stored with the history
-    participant = _actor(state, actor)
-    ctx = Context(state, method.method, at, related or _NO_RELATED)
+    participant = actor_in(state, actor)
+    ctx = Context(state, method.method, at, related or NO_RELATED)
     dest = method.table.dest(spec.name, state.phase)
     visit = ctx.visit
     unmet: list[Finding] = []
@@ -200,7 +200,7 @@ def _findings(
             Finding(
                 ROLE_RULE,
                 f"{participant.name} acts as {method.method.labels.label(participant.role)}; "
-                f"only the {_parties_text(ctx, spec.parties)} may {spec.name}",
+                f"only the {parties_text(ctx, spec.parties)} may {spec.name}",
             )
         )
     if spec.needs_reason and not (reason and reason.strip()):
@@ -236,9 +236,9 @@ def fire(
     acknowledged = _acknowledgements(unmet, warnings, acknowledge) if acknowledge else ()
     if unmet:
         raise TransitionRefused(_verdict(method, state, spec, instant, dest, unmet, warnings))
-    _not_before_last(state, instant)
+    check_not_before_last(state, instant)
     new_phase = method.table.move(spec.name, state.phase)
-    recorder = _Recorder(state, instant, actor)
+    recorder = Recorder(state, instant, actor)
     recorder.emit(PhaseEntered, trigger=spec.name, from_phase=state.phase, to_phase=new_phase)
     changes = _effect(spec.effect, state, recorder, reason or "")
     return recorder.commit(
@@ -278,7 +278,7 @@ def _acknowledgements(
 
 
 def _effect(
-    effect: Effect, state: EngagementState, recorder: _Recorder, reason: str
+    effect: Effect, state: EngagementState, recorder: Recorder, reason: str
 ) -> dict[str, object]:
     visit = state.visit
     if effect is Effect.MATCH:

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 
 import attrs
 
-from mentorflow._change import Change, _Recorder
+from mentorflow._change import Change, Recorder
 from mentorflow._inputs import as_instant, as_text
 from mentorflow._migration_checks import (
     MIGRATE_RULE,
@@ -346,7 +346,7 @@ def migrate(
         raise InvalidInput("migration", [Problem("$.actor", f"{actor!r} is not a participant")])
     if state.history and instant < state.history[-1].at:
         raise InvalidInput("time", [Problem("$.at", "is before the engagement's last action")])
-    recorder = _Recorder(state, instant, actor)
+    recorder = Recorder(state, instant, actor)
     recorder.emit(
         MethodMigrated,
         method_id=ready.id,

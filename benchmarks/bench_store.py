@@ -17,6 +17,7 @@ from benchmarks._harness import paired_seconds, report_ratio
 from mentorflow import demo
 from mentorflow import engine as engine_module
 from mentorflow import rock2017 as rock
+from mentorflow._sqlrows import engagement_row, history_row, outbox_row
 from mentorflow._sqlwrite import GuardedWrite
 from mentorflow.catalog import compiled
 from mentorflow.serialization import default_codec
@@ -152,9 +153,9 @@ def _prepared_writes(store: SqlStore, engagement: StoredEngagement) -> Callable[
         engagement.method, engagement.state, "pause", actor=FACILITATOR, at=AT, reason="bench"
     )
     found = store._deadlines(change.state)
-    row = store._row(change.state, found)
-    entry = store._history_row(engagement.id, change.state.history[-1])
-    events = [store._outbox_row(event) for event in change.events]
+    row = engagement_row(store.codec, change.state, found, store.methods)
+    entry = history_row(store.codec, engagement.id, change.state.history[-1])
+    events = [outbox_row(store.codec, event) for event in change.events]
     version = iter(range(engagement.version, 10**9))
 
     def write() -> None:

@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 from _stores import BACKENDS, CREATED, FACILITATOR, bologna, open_store
 from mentorflow import engine
 from mentorflow import rock2017 as rock
+from mentorflow._sqlrows import history_row
 from mentorflow.catalog import compiled
 from mentorflow.clock import FrozenClock
 from mentorflow.events import Event
@@ -406,7 +407,7 @@ def test_a_row_an_earlier_release_could_write_stays_readable(sqlite_store: SqlSt
         sqlite_store.enqueue(conn, ())
         conn.execute(
             sqlite_store.tables.history.insert().values(
-                sqlite_store._history_row("legacy", change.state.history[-1])
+                history_row(sqlite_store.codec, "legacy", change.state.history[-1])
             )
         )
     loaded = sqlite_store.load("legacy")

@@ -6,37 +6,50 @@ index (``deadline_index``), so "what is due" never disagrees with the snapshots.
 ``ConcurrencyConflict`` and rolls back. On SQLite every write transaction starts with
 ``BEGIN IMMEDIATE`` (one writer at a time, others wait up to the busy timeout) and the database
 runs in WAL mode so readers do not block the writer.
+
+``SqlStore`` is the one class hosts use; it draws on ``_sqlengine`` (opening the engine),
+``_sqlrows`` (the rows a save writes) and ``_sqlreads`` (the read queries).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
-import orjson
 import pendulum
 import sqlalchemy as sa
-from sqlalchemy import event as sa_event
 
 from mentorflow import deadline_index
 from mentorflow._change import Change
-from mentorflow._inputs import as_count, as_instant, as_text
-from mentorflow._sqlite_path import sqlite_file
+from mentorflow._inputs import as_text
+from mentorflow._sqlengine import open_engine
+from mentorflow._sqlreads import (
+    due_arguments,
+    history_on,
+    ids_query,
+    outbox_entry,
+    outbox_query,
+    replay_statement,
+    row_problems,
+)
+from mentorflow._sqlrows import (
+    engagement_row,
+    entries_to_save,
+    history_row,
+    outbox_row,
+    without_unchanged,
+)
 from mentorflow._sqlschema import (
     DEADLINES_STEP,
-    READY_NOW,
     Tables,
     check_schema,
     check_sqlite_file,
     migrate_schema,
     utc_text,
 )
-from mentorflow._sqlwrite import GuardedWrite, WriteStatements, cursor_of, ping_on_checkout
+from mentorflow._sqlwrite import GuardedWrite, WriteStatements, cursor_of
 from mentorflow.clock import Clock
 from mentorflow.compiled import CompiledMethod
 from mentorflow.deadline_index import DueDeadline
@@ -48,37 +61,12 @@ from mentorflow.exceptions import (
     UnknownEngagement,
 )
 from mentorflow.schedule import Deadline, deadlines, is_live
-from mentorflow.serialization import (
-    MAX_DOCUMENT_BYTES,
-    Codec,
-    default_codec,
-    document_too_large,
-    snapshot_problems,
-)
+from mentorflow.serialization import Codec, default_codec, snapshot_problems
 from mentorflow.state import EngagementState, HistoryEntry, evolve_state
-from mentorflow.store import OutboxEntry, OutboxStatus, method_problems, next_deadline
+from mentorflow.store import OutboxEntry, next_deadline
 from mentorflow.versions import MethodRegistry
 
 __all__ = ["SqlStore", "WallClock"]
-
-
-#: Every outbox status, as ``outbox(status=…)`` takes them.
-_OUTBOX_STATUSES = (OutboxStatus.PENDING, OutboxStatus.DELIVERED, OutboxStatus.DEAD)
-
-
-def _largest_part(document: object) -> str:
-    """The ``$.path`` of what takes the most room in ``document`` (parsed JSON), followed down."""
-    path = "$"
-    while True:
-        if isinstance(document, dict) and document:
-            key, document = max(document.items(), key=lambda item: len(orjson.dumps(item[1])))
-            path += f".{key}" if key.isidentifier() else f"[{key!r}]"
-        elif isinstance(document, list) and document:
-            items: list[Any] = document
-            index = max(range(len(items)), key=lambda i: len(orjson.dumps(items[i])))
-            path, document = f"{path}[{index}]", items[index]
-        else:
-            return path
 
 
 class WallClock:
@@ -87,71 +75,6 @@ class WallClock:
     def now(self) -> pendulum.DateTime:
         """The current instant."""
         return pendulum.now("UTC")
-
-
-def _sqlite_engine(url: sa.URL, busy_timeout: float) -> sa.Engine:
-    engine = sa.create_engine(url, connect_args={"timeout": busy_timeout})
-
-    @sa_event.listens_for(engine, "connect")
-    def _connect(dbapi_connection: Any, _: object) -> None:
-        # Let SQLAlchemy's "begin" below issue BEGIN itself instead of the driver guessing.
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
-        if sqlite_file(url) is not None:  # an in-memory database has no log to keep
-            _write_ahead_log(cursor, busy_timeout)
-        cursor.close()
-
-    @sa_event.listens_for(engine, "begin")
-    def _begin(conn: sa.Connection) -> None:
-        read_only = conn.get_execution_options().get("mentorflow_read", False)
-        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
-
-    return engine
-
-
-#: How long a connection waits between tries to switch a new SQLite file to WAL mode.
-_WAL_RETRY_SECONDS = 0.01
-
-
-def _write_ahead_log(cursor: Any, busy_timeout: float) -> None:
-    """Switch the database to WAL mode (it stays so), trying again while another connection
-    opening the same new file holds it: SQLite answers "database is locked" at once there,
-    without waiting out the busy timeout, when waiting could deadlock."""
-    for _ in range(max(1, int(busy_timeout / _WAL_RETRY_SECONDS))):
-        try:
-            if cursor.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
-                return
-            cursor.execute("PRAGMA journal_mode=WAL")
-            return
-        except sqlite3.OperationalError as error:
-            if error.sqlite_errorcode not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
-                raise
-            time.sleep(_WAL_RETRY_SECONDS)
-    cursor.execute("PRAGMA journal_mode=WAL")  # the last try raises what the database says
-
-
-def _without_unchanged(
-    values: dict[str, Any],
-    state: EngagementState,
-    previous: EngagementState,
-    *,
-    deadline_kept: bool,
-) -> dict[str, Any]:
-    """``values`` less the indexed columns whose stored value ``previous`` already wrote.
-
-    The row was written from ``previous`` (the save's version check makes sure of that), so
-    its phase and method version are ``previous``'s, and so is its next deadline when the
-    method is registered here and no deadline moved (``deadline_kept``).
-    """
-    same = []
-    if previous.phase == state.phase:
-        same.append("phase")
-    if previous.method_version == state.method_version:
-        same.append("method_version")
-    if deadline_kept:
-        same.append("next_deadline")
-    return {name: value for name, value in values.items() if name not in same}
 
 
 class SqlStore:
@@ -205,15 +128,7 @@ class SqlStore:
         that a newer release migrated. ``busy_timeout`` (seconds) is how long a SQLite writer
         waits for the write lock.
         """
-        text = str(target)
-        url = (
-            sa.make_url(text) if "://" in text else sa.URL.create("sqlite+pysqlite", database=text)
-        )
-        if url.get_backend_name() == "sqlite":
-            engine = _sqlite_engine(url, busy_timeout)
-        else:
-            engine = sa.create_engine(url)
-            ping_on_checkout(engine)
+        engine = open_engine(target, busy_timeout)
         try:
             return cls(
                 engine, methods=methods, schema=schema, prefix=prefix, clock=clock, create=create
@@ -298,33 +213,12 @@ class SqlStore:
             # The row's snapshot leaves the history out: it lives, append-only, in its own table.
             # Rows up to the row's version only: under READ COMMITTED another worker may append
             # between the two reads, and the appended rows belong to a later snapshot.
-            history = self._history_on(conn, engagement_id, up_to=row.version)
+            history = history_on(conn, self.tables, self.codec, engagement_id, up_to=row.version)
             state = evolve_state(state, history=history)
             problems = snapshot_problems(state)
         else:
             problems = []
-        if state.id != engagement_id:
-            problems.append(
-                Problem("$.id", f"snapshot of {state.id!r} stored under {engagement_id!r}")
-            )
-        if state.version != row.version:
-            problems.append(
-                Problem(
-                    "$.history",
-                    f"holds {state.version} entries; the row says version {row.version}",
-                )
-            )
-        if (state.method_id, state.method_version) != (row.method_id, row.method_version):
-            problems.append(
-                Problem(
-                    "$.method_version",
-                    f"snapshot follows {state.method_id} v{state.method_version}; "
-                    f"the row says {row.method_id} v{row.method_version}",
-                )
-            )
-        elif (state.method_id, state.method_version) in self._methods:
-            method = self._methods.get(state.method_id, state.method_version)
-            problems += method_problems(state, method)
+        problems += row_problems(state, row, engagement_id, self._methods)
         if problems:
             raise InvalidDocument("EngagementState", problems)
         return state
@@ -349,47 +243,8 @@ class SqlStore:
         reader takes (``MAX_DOCUMENT_BYTES`` of UTF-8): a save never stores what ``load``
         would refuse.
         """
-        if not isinstance(change, Change):
-            raise InvalidInput(
-                "save", [Problem("$.change", f"expected a Change, got {type(change).__name__}")]
-            )
-        as_count(expected_version, "expected_version", what="save", minimum=0)
-        if previous is not None and not isinstance(previous, EngagementState):
-            raise InvalidInput(
-                "save",
-                [
-                    Problem(
-                        "$.previous",
-                        f"expected an EngagementState, got {type(previous).__name__}",
-                    )
-                ],
-            )
+        new_entries = entries_to_save(change, expected_version, previous)
         state = change.state
-        if previous is not None and (previous.id, previous.version) != (
-            state.id,
-            expected_version,
-        ):
-            raise InvalidInput(
-                "save",
-                [
-                    Problem(
-                        "$.previous",
-                        f"is version {previous.version} of {previous.id!r}; the change "
-                        f"follows version {expected_version} of {state.id!r}",
-                    )
-                ],
-            )
-        new_entries = state.history[expected_version:]
-        if not new_entries or new_entries[0].sequence != expected_version + 1:
-            raise InvalidInput(
-                "save",
-                [
-                    Problem(
-                        "$.expected_version",
-                        f"the change does not follow version {expected_version}",
-                    )
-                ],
-            )
         found = self._deadlines(state)
         # The deadline index is rewritten only when the action moved a deadline.
         reindex = (
@@ -397,19 +252,19 @@ class SqlStore:
             if found is not None and (previous is None or self._deadlines(previous) != found)
             else None
         )
-        values = self._row(state, found)
+        values = engagement_row(self.codec, state, found, self._methods)
         if expected_version == 0:
             values = {**values, "id": state.id, "method_id": state.method_id}
         elif previous is not None:
             kept = found is not None and reindex is None
-            values = _without_unchanged(values, state, previous, deadline_kept=kept)
+            values = without_unchanged(values, state, previous, deadline_kept=kept)
         write = GuardedWrite(
             self._writes,
             state.id,
             expected_version,
             values,
-            [self._history_row(state.id, entry) for entry in new_entries],
-            [self._outbox_row(event) for event in change.events],
+            [history_row(self.codec, state.id, entry) for entry in new_entries],
+            [outbox_row(self.codec, event) for event in change.events],
         )
         if expected_version > 0 and reindex is None:
             # The common save: nothing to write beyond the guarded rows.
@@ -446,68 +301,11 @@ class SqlStore:
         method = self._method_of(state)
         return deadlines(method, state) if is_live(method, state) else ()
 
-    def _row(self, state: EngagementState, found: tuple[Deadline, ...] | None) -> dict[str, Any]:
-        deadline = None
-        if found is not None:
-            due = next_deadline(state, self._method_of(state), found)
-            deadline = utc_text(due) if due is not None else None
-        last = state.history[-1].at
-        # The history is written row by row to its own table, so a save stays the same size
-        # however long the engagement runs; load() puts the two back together.
-        snapshot = evolve_state(state, history=())
-        return {
-            "version": state.version,
-            "phase": state.phase,
-            "method_version": state.method_version,
-            "snapshot": self._document(snapshot, state.id),
-            "next_deadline": deadline,
-            "updated_at": utc_text(last),
-        }
-
-    def _history_row(self, engagement_id: str, entry: HistoryEntry) -> dict[str, Any]:
-        return {
-            "engagement_id": engagement_id,
-            "sequence": entry.sequence,
-            "at": utc_text(entry.at),
-            "actor": entry.actor,
-            "action": entry.action,
-            "subject": entry.subject,
-            "to_phase": entry.to_phase,
-            "entry": self._document(entry, engagement_id),
-        }
-
-    def _document(self, value: EngagementState | HistoryEntry | Event, engagement_id: str) -> str:
-        """``value`` as JSON text; InvalidDocument if it is too large for the reader to take."""
-        text = self.codec.dumps(value)
-        if document_too_large(text):
-            size = len(text.encode())
-            raise InvalidDocument(
-                _described(value, engagement_id),
-                [
-                    Problem(
-                        _largest_part(self.codec.dump(value)),
-                        f"the largest part of a document of {size} bytes; the store reads "
-                        f"documents of at most {MAX_DOCUMENT_BYTES} bytes",
-                    )
-                ],
-            )
-        return text
-
     def enqueue(self, conn: sa.Connection, events: Sequence[Event]) -> None:
         """Add ``events`` to the outbox, in order, inside the transaction ``conn`` holds."""
-        self._writes.outbox.execute_many(cursor_of(conn), [self._outbox_row(e) for e in events])
-
-    def _outbox_row(self, event: Event) -> dict[str, Any]:
-        return {
-            "event_id": event.id,
-            "engagement_id": event.engagement_id,
-            "sequence": event.sequence,
-            "event_type": type(event).__name__,
-            "payload": self._document(event, event.engagement_id),
-            "status": OutboxStatus.PENDING,
-            "attempts": 0,
-            "next_attempt_at": READY_NOW,
-        }
+        self._writes.outbox.execute_many(
+            cursor_of(conn), [outbox_row(self.codec, e) for e in events]
+        )
 
     # -- queries -------------------------------------------------------------------------------
 
@@ -515,19 +313,7 @@ class SqlStore:
         """The append-only history rows of one engagement, oldest first."""
         as_text(engagement_id, "engagement_id", what="history")
         with self.reading() as conn:
-            return self._history_on(conn, engagement_id)
-
-    def _history_on(
-        self, conn: sa.Connection, engagement_id: str, *, up_to: int | None = None
-    ) -> tuple[HistoryEntry, ...]:
-        h = self.tables.history
-        query = (
-            sa.select(h.c.entry).where(h.c.engagement_id == engagement_id).order_by(h.c.sequence)
-        )
-        if up_to is not None:
-            query = query.where(h.c.sequence <= up_to)
-        rows = conn.execute(query).scalars().all()
-        return tuple(self.codec.load(row, HistoryEntry) for row in rows)
+            return history_on(conn, self.tables, self.codec, engagement_id)
 
     def ids(
         self,
@@ -541,24 +327,9 @@ class SqlStore:
         ``due_before`` must carry a time zone, as the time of an action must: a naive datetime
         is refused (``InvalidInput``), not taken as UTC.
         """
-        for field, value in (("phase", phase), ("organisation_id", organisation_id)):
-            if value is not None:
-                as_text(value, field, what="query")
-        e, p = self.tables.engagements, self.tables.participants
-        query = sa.select(e.c.id).order_by(e.c.id)
-        if phase is not None:
-            query = query.where(e.c.phase == phase)
-        if organisation_id is not None:
-            query = query.where(
-                e.c.id.in_(
-                    sa.select(p.c.engagement_id).where(p.c.organisation_id == organisation_id)
-                )
-            )
-        if due_before is not None:
-            instant = as_instant(due_before, "due_before")
-            query = query.where(
-                e.c.next_deadline.is_not(None), e.c.next_deadline < utc_text(instant)
-            )
+        query = ids_query(
+            self.tables, phase=phase, organisation_id=organisation_id, due_before=due_before
+        )
         with self.reading() as conn:
             return tuple(conn.execute(query).scalars())
 
@@ -569,13 +340,13 @@ class SqlStore:
         loading snapshots. ``instant`` must carry a time zone and ``limit`` be at least 1, or
         InvalidInput names the argument.
         """
-        instant, limit = _due_arguments(instant, limit)
+        instant, limit = due_arguments(instant, limit)
         with self.reading() as conn:
             return deadline_index.due_before(conn, self.tables.deadlines, instant, limit)
 
     def due_query_plan(self, instant: dt.datetime, limit: int = 1000) -> tuple[str, ...]:
         """How the database runs ``due_before`` (SQLite ``EXPLAIN QUERY PLAN``, else ``EXPLAIN``)."""
-        instant, limit = _due_arguments(instant, limit)
+        instant, limit = due_arguments(instant, limit)
         with self.reading() as conn:
             return deadline_index.query_plan(conn, self.tables.deadlines, instant, limit)
 
@@ -592,78 +363,17 @@ class SqlStore:
         problems in ``unreadable``; its ``event`` raises InvalidDocument naming the event id.
         ``status`` is one of pending, delivered and dead.
         """
-        if engagement_id is not None:
-            as_text(engagement_id, "engagement_id", what="outbox query")
-        if status is not None and status not in _OUTBOX_STATUSES:
-            raise InvalidInput(
-                "outbox query",
-                [
-                    Problem(
-                        "$.status",
-                        f"{status!r} is not an outbox status ({', '.join(_OUTBOX_STATUSES)})",
-                    )
-                ],
-            )
-        o = self.tables.outbox
-        query = sa.select(
-            o.c.event_id, o.c.payload, o.c.status, o.c.attempts, o.c.next_attempt_at, o.c.last_error
-        )
-        if engagement_id is not None:
-            query = query.where(o.c.engagement_id == engagement_id)
-        if status is not None:
-            query = query.where(o.c.status == status)
+        query = outbox_query(self.tables, engagement_id, status)
         with self.reading() as conn:
-            rows = conn.execute(query.order_by(o.c.position)).all()
-        return tuple(self._outbox_entry(r) for r in rows)
-
-    def _outbox_entry(self, row: Any) -> OutboxEntry:
-        event: Event | None = None
-        unreadable: tuple[Problem, ...] = ()
-        try:
-            event = self.codec.load_event(row.payload)
-        except InvalidDocument as error:
-            unreadable = error.problems
-        return OutboxEntry(
-            event,
-            row.status,
-            row.attempts,
-            row.next_attempt_at,
-            row.last_error,
-            event_id=row.event_id,
-            unreadable=unreadable,
-        )
+            rows = conn.execute(query).all()
+        return tuple(outbox_entry(self.codec, r) for r in rows)
 
     def replay(self, event_id: str) -> None:
         """Put an event back in line for delivery now, with its attempts reset."""
         as_text(event_id, "event_id", what="replay")
-        o = self.tables.outbox
         with self.engine.begin() as conn:
-            result = conn.execute(
-                o.update()
-                .where(o.c.event_id == event_id)
-                .values(
-                    status=OutboxStatus.PENDING,
-                    attempts=0,
-                    next_attempt_at=READY_NOW,
-                    last_error=None,
-                )
-            )
+            result = conn.execute(replay_statement(self.tables, event_id))
         if result.rowcount != 1:
             raise InvalidInput(
                 "replay", [Problem("$.event_id", f"no event {event_id!r} in the outbox")]
             )
-
-
-def _described(value: EngagementState | HistoryEntry | Event, engagement_id: str) -> str:
-    """What a refused document is, in a user's words (built only when one is refused)."""
-    if isinstance(value, EngagementState):
-        return f"snapshot of {engagement_id!r}"
-    if isinstance(value, HistoryEntry):
-        return f"history entry {value.sequence} of {engagement_id!r}"
-    return f"event {value.id!r}"
-
-
-def _due_arguments(instant: dt.datetime, limit: int) -> tuple[pendulum.DateTime, int]:
-    """``due_before``'s arguments, checked: an aware instant (as for an action's time) and a
-    limit of at least one."""
-    return as_instant(instant, "instant"), as_count(limit, "limit", what="query")

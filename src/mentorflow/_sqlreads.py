@@ -1,0 +1,173 @@
+"""The store's read queries, built from its tables with their arguments checked, and their rows read.
+
+Snapshots checked against the row that holds them, history rows, engagement ids, the outbox
+listing (which lists a corrupt row too, with its problems) and the statement that replays an
+outbox event.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pendulum
+import sqlalchemy as sa
+
+from mentorflow._inputs import as_count, as_instant, as_text
+from mentorflow._sqlschema import READY_NOW, Tables, utc_text
+from mentorflow.events import Event
+from mentorflow.exceptions import InvalidDocument, InvalidInput, Problem
+from mentorflow.serialization import Codec
+from mentorflow.state import EngagementState, HistoryEntry
+from mentorflow.store import OutboxEntry, OutboxStatus, method_problems
+from mentorflow.versions import MethodRegistry
+
+__all__ = [
+    "due_arguments",
+    "history_on",
+    "ids_query",
+    "outbox_entry",
+    "outbox_query",
+    "replay_statement",
+    "row_problems",
+]
+
+#: Every outbox status, as ``outbox(status=…)`` takes them.
+_OUTBOX_STATUSES = (OutboxStatus.PENDING, OutboxStatus.DELIVERED, OutboxStatus.DEAD)
+
+
+def row_problems(
+    state: EngagementState, row: Any, engagement_id: str, methods: MethodRegistry
+) -> list[Problem]:
+    """Where the snapshot ``state`` disagrees with the engagement row that holds it (id,
+    version, method) or, its method being registered here, with the method."""
+    problems = []
+    if state.id != engagement_id:
+        problems.append(Problem("$.id", f"snapshot of {state.id!r} stored under {engagement_id!r}"))
+    if state.version != row.version:
+        problems.append(
+            Problem(
+                "$.history",
+                f"holds {state.version} entries; the row says version {row.version}",
+            )
+        )
+    if (state.method_id, state.method_version) != (row.method_id, row.method_version):
+        problems.append(
+            Problem(
+                "$.method_version",
+                f"snapshot follows {state.method_id} v{state.method_version}; "
+                f"the row says {row.method_id} v{row.method_version}",
+            )
+        )
+    elif (state.method_id, state.method_version) in methods:
+        method = methods.get(state.method_id, state.method_version)
+        problems += method_problems(state, method)
+    return problems
+
+
+def history_on(
+    conn: sa.Connection,
+    tables: Tables,
+    codec: Codec,
+    engagement_id: str,
+    *,
+    up_to: int | None = None,
+) -> tuple[HistoryEntry, ...]:
+    """The history rows of one engagement read on ``conn``, oldest first, up to a sequence."""
+    h = tables.history
+    query = sa.select(h.c.entry).where(h.c.engagement_id == engagement_id).order_by(h.c.sequence)
+    if up_to is not None:
+        query = query.where(h.c.sequence <= up_to)
+    rows = conn.execute(query).scalars().all()
+    return tuple(codec.load(row, HistoryEntry) for row in rows)
+
+
+def ids_query(
+    tables: Tables,
+    *,
+    phase: str | None,
+    organisation_id: str | None,
+    due_before: dt.datetime | None,
+) -> sa.Select[Any]:
+    """The query behind ``SqlStore.ids``; InvalidInput for an argument it cannot take."""
+    for field, value in (("phase", phase), ("organisation_id", organisation_id)):
+        if value is not None:
+            as_text(value, field, what="query")
+    e, p = tables.engagements, tables.participants
+    query = sa.select(e.c.id).order_by(e.c.id)
+    if phase is not None:
+        query = query.where(e.c.phase == phase)
+    if organisation_id is not None:
+        query = query.where(
+            e.c.id.in_(sa.select(p.c.engagement_id).where(p.c.organisation_id == organisation_id))
+        )
+    if due_before is not None:
+        instant = as_instant(due_before, "due_before")
+        query = query.where(e.c.next_deadline.is_not(None), e.c.next_deadline < utc_text(instant))
+    return query
+
+
+def due_arguments(instant: dt.datetime, limit: int) -> tuple[pendulum.DateTime, int]:
+    """``due_before``'s arguments, checked: an aware instant (as for an action's time) and a
+    limit of at least one."""
+    return as_instant(instant, "instant"), as_count(limit, "limit", what="query")
+
+
+def outbox_query(tables: Tables, engagement_id: str | None, status: str | None) -> sa.Select[Any]:
+    """The query behind ``SqlStore.outbox``, in commit order; InvalidInput for an argument it
+    cannot take."""
+    if engagement_id is not None:
+        as_text(engagement_id, "engagement_id", what="outbox query")
+    if status is not None and status not in _OUTBOX_STATUSES:
+        raise InvalidInput(
+            "outbox query",
+            [
+                Problem(
+                    "$.status",
+                    f"{status!r} is not an outbox status ({', '.join(_OUTBOX_STATUSES)})",
+                )
+            ],
+        )
+    o = tables.outbox
+    query = sa.select(
+        o.c.event_id, o.c.payload, o.c.status, o.c.attempts, o.c.next_attempt_at, o.c.last_error
+    )
+    if engagement_id is not None:
+        query = query.where(o.c.engagement_id == engagement_id)
+    if status is not None:
+        query = query.where(o.c.status == status)
+    return query.order_by(o.c.position)
+
+
+def outbox_entry(codec: Codec, row: Any) -> OutboxEntry:
+    """One row of ``outbox_query``, its problems in ``unreadable`` if its payload is corrupt."""
+    event: Event | None = None
+    unreadable: tuple[Problem, ...] = ()
+    try:
+        event = codec.load_event(row.payload)
+    except InvalidDocument as error:
+        unreadable = error.problems
+    return OutboxEntry(
+        event,
+        row.status,
+        row.attempts,
+        row.next_attempt_at,
+        row.last_error,
+        event_id=row.event_id,
+        unreadable=unreadable,
+    )
+
+
+def replay_statement(tables: Tables, event_id: str) -> sa.Update:
+    """The update that puts an outbox event back in line for delivery now, attempts reset."""
+    o = tables.outbox
+    return (
+        o.update()
+        .where(o.c.event_id == event_id)
+        .values(
+            status=OutboxStatus.PENDING,
+            attempts=0,
+            next_attempt_at=READY_NOW,
+            last_error=None,
+        )
+    )

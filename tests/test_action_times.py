@@ -14,6 +14,7 @@ import pytest
 
 from _stores import FACILITATOR, bologna
 from mentorflow.engine import as_instant
+from mentorflow.exceptions import InvalidInput
 from mentorflow.sqlstore import SqlStore
 
 ROME = Path("/usr/share/zoneinfo/Europe/Rome")
@@ -38,6 +39,19 @@ def test_an_instant_in_a_named_zone_is_kept_as_it_is() -> None:
     """An instant whose zone the reader can load is returned unchanged, zone and all."""
     at = pendulum.datetime(2017, 7, 3, 10, 30, tz="Europe/Rome")
     assert as_instant(at) is at
+
+
+@pytest.mark.parametrize("zone", ["Europe/Rome", "UTC", pendulum.fixed_timezone(7200)])
+def test_zones_seen_before_still_refuse_a_naive_time(zone: str | pendulum.FixedTimezone) -> None:
+    """The check remembers the zones it found storable (one lookup per action): a naive time is
+    still refused after an instant in such a zone was taken, however often."""
+    seen = pendulum.datetime(2017, 7, 3, 10, 30, tz=zone)
+    for _ in range(2):
+        assert as_instant(seen) is seen
+        with pytest.raises(InvalidInput, match="must carry a time zone"):
+            as_instant(pendulum.naive(2017, 7, 3, 10, 30))
+        with pytest.raises(InvalidInput, match="must carry a time zone"):
+            as_instant(dt.datetime(2017, 7, 3, 10, 30))
     kept = as_instant(dt.datetime(2017, 7, 3, 10, 30, tzinfo=zoneinfo.ZoneInfo("Europe/Rome")))
     assert kept.timezone_name == "Europe/Rome"
 

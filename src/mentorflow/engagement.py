@@ -20,7 +20,7 @@ from mentorflow.verdicts import Finding, Verdict
 __all__ = ["Engagement", "Outcome"]
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # dict instances initialise faster; one is made per action
 class Outcome:
     """What an accepted action produced: events, warnings, and any handler that failed on them."""
 

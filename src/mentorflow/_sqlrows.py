@@ -14,6 +14,7 @@ import orjson
 from mentorflow._change import Change
 from mentorflow._inputs import as_count
 from mentorflow._sqlschema import READY_NOW, utc_text
+from mentorflow.compiled import CompiledMethod
 from mentorflow.events import Event
 from mentorflow.exceptions import InvalidDocument, InvalidInput, Problem
 from mentorflow.schedule import Deadline
@@ -27,6 +28,7 @@ __all__ = [
     "engagement_row",
     "entries_to_save",
     "history_row",
+    "next_deadline_column",
     "outbox_row",
     "without_unchanged",
 ]
@@ -92,8 +94,8 @@ def engagement_row(
     ``found``, or unknown (``None``) when the method is not registered here."""
     deadline = None
     if found is not None:
-        due = next_deadline(state, methods.get(state.method_id, state.method_version), found)
-        deadline = utc_text(due) if due is not None else None
+        method = methods.get(state.method_id, state.method_version)
+        deadline = next_deadline_column(state, method, found)
     last = state.history[-1].at
     # The history is written row by row to its own table, so a save stays the same size
     # however long the engagement runs; load() puts the two back together.
@@ -106,6 +108,14 @@ def engagement_row(
         "next_deadline": deadline,
         "updated_at": utc_text(last),
     }
+
+
+def next_deadline_column(
+    state: EngagementState, method: CompiledMethod, found: tuple[Deadline, ...]
+) -> str | None:
+    """The row's ``next_deadline``: the earliest unmet of ``found`` as UTC text, or NULL."""
+    due = next_deadline(state, method, found)
+    return utc_text(due) if due is not None else None
 
 
 def without_unchanged(

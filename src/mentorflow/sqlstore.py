@@ -38,6 +38,7 @@ from mentorflow._sqlrows import (
     engagement_row,
     entries_to_save,
     history_row,
+    next_deadline_column,
     outbox_row,
     without_unchanged,
 )
@@ -47,7 +48,6 @@ from mentorflow._sqlschema import (
     check_schema,
     check_sqlite_file,
     migrate_schema,
-    utc_text,
 )
 from mentorflow._sqlwrite import GuardedWrite, WriteStatements, cursor_of
 from mentorflow.clock import Clock
@@ -63,7 +63,7 @@ from mentorflow.exceptions import (
 from mentorflow.schedule import Deadline, deadlines, is_live
 from mentorflow.serialization import Codec, default_codec, snapshot_problems
 from mentorflow.state import EngagementState, HistoryEntry, evolve_state
-from mentorflow.store import OutboxEntry, next_deadline
+from mentorflow.store import OutboxEntry
 from mentorflow.versions import MethodRegistry
 
 __all__ = ["SqlStore", "WallClock"]
@@ -181,12 +181,8 @@ class SqlStore:
             if found is None:
                 continue
             deadline_index.sync(conn, self.tables.deadlines, state, found)
-            due = next_deadline(state, self._method_of(state), found)
-            conn.execute(
-                e.update()
-                .where(e.c.id == row.id)
-                .values(next_deadline=utc_text(due) if due is not None else None)
-            )
+            due = next_deadline_column(state, self._method_of(state), found)
+            conn.execute(e.update().where(e.c.id == row.id).values(next_deadline=due))
 
     @contextmanager
     def reading(self) -> Iterator[sa.Connection]:

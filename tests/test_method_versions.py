@@ -24,7 +24,7 @@ from mentorflow.sqlstore import SqlStore
 from mentorflow.state import DeliverableStatus, EngagementState, evolve_state
 from mentorflow.store import StoredEngagement, method_problems
 from mentorflow.verdicts import Severity, Verdict
-from mentorflow.versions import MIGRATE_RULE, MethodRegistry, can_migrate, diff
+from mentorflow.versions import MIGRATE_RULE, MethodRegistry, can_migrate, diff, migrate
 from walker import Walk
 
 V1 = METHODS["rock.mentoring"]()
@@ -260,6 +260,27 @@ def test_an_author_the_replanned_visit_no_longer_names_keeps_an_unchanged_rule()
     # A rule v2 does change is checked against the visit as it is now.
     owed_by_host = with_spec("visitor_questions", current, owner=Party.HOST)
     refused_for(walk.state, owed_by_host, "submitted by", "owed by the host")
+
+
+def test_a_method_of_your_own_is_compared_with_the_current_version_passed() -> None:
+    """For a method not in the catalog, ``current`` is what keeps an unchanged owner rule from
+    being asked again: without it the re-planned visit's dropped author refuses the move."""
+    walk = replanned_work_shadowing()
+    own = attrs.evolve(METHODS["rock.work_shadowing"](), id="turin.work_shadowing")
+    state = evolve_state(walk.state, method_id=own.id)
+    new = attrs.evolve(own, version=2, title=f"{own.title} (typo fixed)")
+    without = can_migrate(state, new)
+    assert not without.allowed
+    assert any("submitted by" in m for m in messages(without)), without.explain()
+    assert can_migrate(state, new, current=own).allowed
+    change = migrate(state, new, actor=FACILITATOR, at=walk.now, current=compiled_own(own))
+    assert (change.state.method_id, change.state.method_version) == (own.id, 2)
+    assert change.state.history[-1].action == "migrate"
+
+
+def compiled_own(method: Method) -> CompiledMethod:
+    """A method of one's own, compiled as a host would register it."""
+    return MethodRegistry([method]).get(method.id, method.version)
 
 
 def test_current_must_be_the_version_the_engagement_runs() -> None:

@@ -45,8 +45,8 @@ def as_instant(at: dt.datetime, field: str = "at") -> pendulum.DateTime:
     ``TZ=:/etc/localtime``, a ``ZoneInfo.from_file``) is kept at its UTC offset of that moment:
     written with that zone's name it could never be read back.
     """
-    if type(at) is pendulum.DateTime and _STORABLE_ZONES.get(id(at.tzinfo), False) is at.tzinfo:
-        return at  # the common case, first: a pendulum instant in a zone already checked
+    if type(at) is pendulum.DateTime and _storable(at.tzinfo):
+        return at  # the common case, first: pendulum instants always carry a zone
     if not isinstance(at, dt.datetime):
         raise InvalidInput(
             "time", [Problem(f"$.{field}", f"expected a datetime, got {type(at).__name__}")]
@@ -59,7 +59,6 @@ def as_instant(at: dt.datetime, field: str = "at") -> pendulum.DateTime:
     except (AttributeError, ValueError, InvalidTimezone):
         instant = None  # pendulum could not name the zone
     if instant is not None and _storable(instant.tzinfo):
-        _remember_storable(instant.tzinfo)
         return instant
     wall = (at.year, at.month, at.day, at.hour, at.minute, at.second, at.microsecond)
     return pendulum.instance(dt.datetime(*wall, tzinfo=dt.timezone(offset)))
@@ -67,19 +66,13 @@ def as_instant(at: dt.datetime, field: str = "at") -> pendulum.DateTime:
 
 #: Zone names pendulum has loaded here, so the check on every action's time is a set lookup.
 _LOADABLE_ZONES: set[str] = set()
-#: Zone objects found storable, by id, so an action's time in a zone seen before costs one
-#: lookup (pendulum reuses one zone object per name). The zone is kept, so its id is not reused.
-_STORABLE_ZONES: dict[int, dt.tzinfo] = {}
-_STORABLE_ZONES_KEPT = 256
-
-
-def _remember_storable(zone: dt.tzinfo | None) -> None:
-    if zone is not None and len(_STORABLE_ZONES) < _STORABLE_ZONES_KEPT:
-        _STORABLE_ZONES[id(zone)] = zone
 
 
 def _storable(zone: dt.tzinfo | None) -> bool:
     """Whether an instant in ``zone`` is written in a form the reader takes back."""
+    # Exact types first: on every action's time, a named zone seen before costs a set lookup.
+    if type(zone) is pendulum.Timezone and zone.name in _LOADABLE_ZONES:
+        return True
     if isinstance(zone, pendulum.FixedTimezone):
         return True  # written as its offset
     if not isinstance(zone, pendulum.Timezone):
@@ -206,8 +199,7 @@ def materialised(value: _T) -> _T:
 
 def problems_when_written(value: object, kind: Any, where: str) -> list[Problem]:
     """What the store's reader would refuse in ``value`` once written, at paths under ``where``."""
-    problems = default_codec().written_problems(value, kind)
-    return [Problem(where + p.path[1:], p.message) for p in problems]
+    return default_codec().written_problems(value, kind, where)
 
 
 def team_problems(

@@ -131,7 +131,8 @@ def _owner_reasons(
 def _has_required(
     state: EngagementState, new: CompiledMethod, needed: str, visit_id: str | None
 ) -> bool:
-    # As ``engine.check_submission`` looks: a per-visit prerequisite in the record's own visit.
+    # A per-visit prerequisite in the record's own visit, as ``submit`` looks for it; else any
+    # record of the kind counts, whatever slot an earlier version kept it in.
     needed_spec = new.method.deliverable_specs.get(needed)
     if needed_spec is not None and needed_spec.per_visit and visit_id is not None:
         return state.deliverable(needed, visit_id) is not None

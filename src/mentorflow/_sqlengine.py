@@ -36,13 +36,15 @@ def open_engine(target: str | Path, busy_timeout: float) -> sa.Engine:
 def _sqlite_engine(url: sa.URL, busy_timeout: float) -> sa.Engine:
     engine = sa.create_engine(url, connect_args={"timeout": busy_timeout})
 
+    on_disk = sqlite_file(url) is not None  # an in-memory database has no log to keep
+
     @sa_event.listens_for(engine, "connect")
     def _connect(dbapi_connection: Any, _: object) -> None:
         # Let SQLAlchemy's "begin" below issue BEGIN itself instead of the driver guessing.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
-        if sqlite_file(url) is not None:  # an in-memory database has no log to keep
+        if on_disk:
             _write_ahead_log(cursor, busy_timeout)
         cursor.close()
 

@@ -331,7 +331,7 @@ class GuardedWrite:
                 raise self._conflict(cursor)  # stale: the inserts took no rows either
 
     def _combined_values(self) -> dict[str, Any]:
-        values = dict(self._guard_values())
+        values = {**self.row, "b_id": self.engagement_id, "b_expected": self.expected_version}
         for prefix, rows in (("h", self.history), ("o", self.outbox)):
             for i, row in enumerate(rows):
                 values.update({f"{prefix}{i}_{name}": value for name, value in row.items()})

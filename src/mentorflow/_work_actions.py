@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 import attrs
+import pendulum
 
 from mentorflow._change import (
     DELIVERABLE_RULE,
@@ -103,7 +104,7 @@ def check_submission(
 ) -> Verdict:
     """Whether ``actor`` may submit ``content`` now; bad content raises InvalidDeliverable."""
     content = materialised(content)
-    return _submission_verdict(method, state, content, actor=actor, at=at, visit=visit)
+    return _submission_verdict(method, state, content, actor=actor, at=at, visit=visit)[0]
 
 
 def _submission_verdict(
@@ -114,8 +115,9 @@ def _submission_verdict(
     actor: str,
     at: dt.datetime,
     visit: str | None,
-) -> Verdict:
-    """``check_submission`` for content already materialised (walked once per submit)."""
+) -> tuple[Verdict, pendulum.DateTime, str | None]:
+    """``check_submission`` for content already materialised (walked once per submit), with
+    the instant and the visit slot it worked out, which ``submit`` records."""
     kind = getattr(content, "kind", type(content).__name__)
     _known_kind(method, kind)
     # Wrong types first: the content checks read the fields, and the store could not read
@@ -158,7 +160,7 @@ def _submission_verdict(
                     None,
                 )
             )
-    return Verdict(f"submit {kind}", state.id, state.phase, None, tuple(unmet))
+    return Verdict(f"submit {kind}", state.id, state.phase, None, tuple(unmet)), instant, visit_id
 
 
 def submit(
@@ -172,13 +174,13 @@ def submit(
 ) -> Change:
     """Record a new version of a deliverable; earlier approvals lapse with the new version."""
     content = materialised(content)  # checked and stored as the same tuples
-    verdict = _submission_verdict(method, state, content, actor=actor, at=at, visit=visit)
+    verdict, instant, visit_id = _submission_verdict(
+        method, state, content, actor=actor, at=at, visit=visit
+    )
     if not verdict.allowed:
         raise ActionRefused(verdict)
-    instant = as_instant(at)
     check_not_before_last(state, instant)
     kind = content.kind
-    visit_id = _slot_visit(method, state, kind, visit)
     previous = state.deliverable(kind, visit_id)
     spec = method.method.deliverable_specs[kind]
     record = DeliverableRecord(

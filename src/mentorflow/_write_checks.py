@@ -26,7 +26,7 @@ from mentorflow.deliverables import DeliverableContent
 from mentorflow.exceptions import Problem
 from mentorflow.requirements import Requirement
 
-__all__ = ["checking_converter", "written_problems"]
+__all__ = ["checking_converter", "is_number", "written_problems"]
 
 
 def _is_list_of_any_length(kind: Any) -> bool:
@@ -58,7 +58,7 @@ def _scalar_writer(label: str, takes: Callable[[Any], bool]) -> Callable[[Any], 
     return dump
 
 
-def _is_number(value: Any) -> bool:
+def is_number(value: Any) -> typing.TypeGuard[int | float]:
     # Subclasses too (an IntEnum member, as an integer field takes), but not true or false.
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
@@ -69,7 +69,7 @@ _SCALAR_WRITERS: Mapping[type, Callable[[Any], Any]] = {
     int: _scalar_writer("an integer", lambda v: isinstance(v, int) and type(v) is not bool),
     bool: _scalar_writer("true or false", lambda v: type(v) is bool),
     # orjson writes NaN and infinity as null, which an optional field would read as None.
-    float: _scalar_writer("a finite number", _is_number),
+    float: _scalar_writer("a finite number", is_number),
 }
 
 

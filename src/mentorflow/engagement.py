@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 
 import attrs
+import pendulum
 
 from mentorflow import engine
 from mentorflow.clock import Clock
@@ -272,7 +273,7 @@ class Engagement:
 
     # -- internals ------------------------------------------------------------------------
 
-    def _time(self, at: dt.datetime | None) -> dt.datetime:
+    def _time(self, at: dt.datetime | None) -> pendulum.DateTime:
         return engine.resolve_time(at, self._clock)
 
     def _accept(self, change: engine.Change) -> Outcome:
@@ -280,7 +281,9 @@ class Engagement:
         failures = self._bus.publish(change.events)
         return Outcome(change.events, change.warnings, failures)
 
-    def _announce(self, refusal: ActionRefused, trigger: str, actor: str, at: dt.datetime) -> None:
+    def _announce(
+        self, refusal: ActionRefused, trigger: str, actor: str, at: pendulum.DateTime
+    ) -> None:
         if not self.announce_refusals:
             return
         # Refusals are not stored, so their ids count past the stored events without taking a slot.
@@ -289,7 +292,7 @@ class Engagement:
             id=event_id(self._state.id, sequence) + f"/refused/{self._state.version}",
             engagement_id=self._state.id,
             sequence=sequence,
-            at=engine.as_instant(at),
+            at=at,
             actor=actor,
             trigger=trigger,
             reasons=refusal.verdict.unmet,

@@ -23,7 +23,6 @@ the attempt is counted before the handler runs, a relay process that dies in the
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from typing import Any
@@ -34,6 +33,7 @@ import sqlalchemy as sa
 
 from mentorflow._relay_turn import relay_turn
 from mentorflow._sqlschema import utc_text
+from mentorflow._write_checks import is_number
 from mentorflow.clock import Clock
 from mentorflow.events import Event, EventBus
 from mentorflow.exceptions import InvalidInput, Problem
@@ -92,8 +92,12 @@ class Backoff:
         return float(min(self.maximum, grown))
 
 
+#: Characters of a handler's error (or a dead-letter reason) kept in the outbox row.
+_ERROR_KEPT = 2000
+
+
 def _number_problem(value: object, least: float, bound: str) -> str:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if not is_number(value):
         return f"must be a finite number, not {value!r}"
     if value < least:
         return f"must be {bound}, not {value!r}"
@@ -274,7 +278,7 @@ class Relay:
                 "attempts": attempts,
             }
             return values, "delivered"
-        values = {"attempts": attempts, "last_error": error[:2000]}
+        values = {"attempts": attempts, "last_error": error[:_ERROR_KEPT]}
         if attempts >= self.max_attempts:
             values["status"] = OutboxStatus.DEAD
             return values, "dead"
@@ -305,7 +309,7 @@ class Relay:
             result = conn.execute(
                 o.update()
                 .where(o.c.event_id == event_id, o.c.status == OutboxStatus.PENDING)
-                .values(status=OutboxStatus.DEAD, last_error=reason[:2000])
+                .values(status=OutboxStatus.DEAD, last_error=reason[:_ERROR_KEPT])
             )
         if result.rowcount != 1:
             raise InvalidInput(

@@ -29,6 +29,7 @@ from typing import Any
 import attrs
 import pendulum
 
+from mentorflow._read_errors import version_problem
 from mentorflow.catalog import compiled
 from mentorflow.compiled import CompiledMethod
 from mentorflow.events import Event
@@ -140,9 +141,6 @@ class ReminderLedger:
         """
         if not isinstance(data, Mapping):
             raise InvalidDocument("reminder ledger", [Problem("$", "expected an object")])
-        # Imported here: serialization imports this module for the reminder event types.
-        from mentorflow.serialization import version_problem
-
         # Version 0 ledgers were written before schema_version existed, in the same layout.
         version = version_problem(data, _OLDEST_LEDGER, LEDGER_SCHEMA_VERSION)
         problems = [version] if version is not None else []

@@ -32,7 +32,7 @@ from mentorflow._converters import (
     make_converter,
     text_converter,
 )
-from mentorflow._read_errors import problems_of
+from mentorflow._read_errors import problems_of, version_problem
 from mentorflow._time_hooks import forget_parsed
 from mentorflow._write_checks import checking_converter, written_problems
 from mentorflow.deliverables import CONTENT_TYPES, DeliverableContent
@@ -82,18 +82,6 @@ def _v0_to_v1(document: dict[str, Any]) -> dict[str, Any]:
 #: One step per version: ``UPGRADES[n]`` turns a version-n document into a version-(n+1) one.
 UPGRADES: Mapping[int, Callable[[dict[str, Any]], dict[str, Any]]] = {0: _v0_to_v1}
 _OLDEST = SCHEMA_VERSION - 1
-
-
-def version_problem(document: Mapping[str, Any], oldest: int, newest: int) -> Problem | None:
-    """The problem with ``document``'s ``schema_version`` (0 when absent: written before it
-    existed) unless it is a whole number from ``oldest`` to ``newest``."""
-    version = document.get("schema_version", 0)
-    if type(version) is int and oldest <= version <= newest:
-        return None
-    return Problem(
-        "$.schema_version",
-        f"version {version!r} is not read by this release (it reads {oldest} to {newest})",
-    )
 
 
 def upgrade(document: dict[str, Any]) -> dict[str, Any]:
@@ -197,15 +185,16 @@ class Codec:
         except TypeError as error:  # lone surrogates, keys that are not strings
             raise InvalidDocument(type(value).__name__, [Problem("$", str(error))]) from None
 
-    def written_problems(self, value: object, kind: Any = None) -> list[Problem]:
-        """Every problem the reader would find in ``value`` once written, each at its ``$.path``.
+    def written_problems(self, value: object, kind: Any = None, path: str = "$") -> list[Problem]:
+        """Every problem the reader would find in ``value`` once written, each at its path under
+        ``path`` (``$.field``, or ``$.visits[0].field`` for a value inside a larger input).
 
         Empty when the written document reads back: a check for values from the caller before
         they are stored (a ``None`` title, a number where a name goes). The size limit is not
         checked here; a store checks the size of what it writes (``document_too_large``).
         """
         kind = kind if kind is not None else _union_of(type(value))
-        return written_problems((self._checking, self._fast, self._detailed), value, kind, "$")
+        return written_problems((self._checking, self._fast, self._detailed), value, kind, path)
 
     # -- reading --
 

@@ -248,11 +248,12 @@ class SqlStore:
             if found is not None and (previous is None or self._deadlines(previous) != found)
             else None
         )
-        values = engagement_row(self.codec, state, found, self._methods)
+        # The next deadline stays as stored when no deadline moved: not worked out to be dropped.
+        kept = previous is not None and found is not None and reindex is None
+        values = engagement_row(self.codec, state, None if kept else found, self._methods)
         if expected_version == 0:
             values = {**values, "id": state.id, "method_id": state.method_id}
         elif previous is not None:
-            kept = found is not None and reindex is None
             values = without_unchanged(values, state, previous, deadline_kept=kept)
         write = GuardedWrite(
             self._writes,

@@ -17,6 +17,7 @@ import attrs
 import pendulum
 
 from mentorflow import engine
+from mentorflow._inputs import as_count
 from mentorflow.clock import Clock
 from mentorflow.compiled import CompiledMethod
 from mentorflow.engagement import Engagement, Outcome
@@ -282,7 +283,7 @@ def retry_action(
     Gives up after ``attempts`` tries by re-raising the last conflict. Refusals and other errors
     are not retried: the fresh snapshot is what the action was judged on.
     """
-    engine.as_count(attempts, "attempts", what="retry")
+    as_count(attempts, "attempts", what="retry")
     for attempt in range(1, attempts + 1):
         engagement = StoredEngagement.load(store, engagement_id, bus=bus, clock=clock)
         try:

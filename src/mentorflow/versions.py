@@ -19,7 +19,7 @@ from contextlib import contextmanager
 
 import attrs
 
-from mentorflow._change import Change, Recorder
+from mentorflow._change import Change, Recorder, check_not_before_last
 from mentorflow._inputs import as_instant, as_text
 from mentorflow._migration_checks import (
     MIGRATE_RULE,
@@ -344,8 +344,7 @@ def migrate(
         as_text(reason, "reason", what="migration")  # it is stored with the history
     if state.participant(actor) is None:
         raise InvalidInput("migration", [Problem("$.actor", f"{actor!r} is not a participant")])
-    if state.history and instant < state.history[-1].at:
-        raise InvalidInput("time", [Problem("$.at", "is before the engagement's last action")])
+    check_not_before_last(state, instant)
     recorder = Recorder(state, instant, actor)
     recorder.emit(
         MethodMigrated,

@@ -14,9 +14,10 @@ runs in WAL mode so readers do not block the writer.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pendulum
 import sqlalchemy as sa
@@ -120,6 +121,7 @@ class SqlStore:
         clock: Clock | None = None,
         busy_timeout: float = 30.0,
         create: bool = True,
+        engine_options: Mapping[str, Any] | None = None,
     ) -> SqlStore:
         """A store on a SQLite file path or a database URL (``postgresql+psycopg://…``).
 
@@ -127,8 +129,15 @@ class SqlStore:
         every migration step of this release raises ``SchemaMismatch``, as does (either way) one
         that a newer release migrated. ``busy_timeout`` (seconds) is how long a SQLite writer
         waits for the write lock.
+
+        ``engine_options`` go to SQLAlchemy's ``create_engine`` with the store's own settings:
+        the pool's size (``pool_size``, ``max_overflow``, ``pool_recycle``) and driver arguments
+        (``connect_args``), such as ``{"prepare_threshold": None}`` for psycopg behind
+        PgBouncer's transaction pooling. ``isolation_level``, and on SQLite the driver's
+        ``timeout`` (set by ``busy_timeout``), are the store's and refused, as is an option
+        ``create_engine`` does not take: ``InvalidInput`` names it and nothing is opened.
         """
-        engine = open_engine(target, busy_timeout)
+        engine = open_engine(target, busy_timeout, engine_options)
         try:
             return cls(
                 engine, methods=methods, schema=schema, prefix=prefix, clock=clock, create=create

@@ -254,3 +254,59 @@ def test_relay_unknown_handler_is_one_line_error(database: Path) -> None:
     result = run_cli("relay", str(database), "--handler", "handlers:nope", cwd=database.parent)
     assert_one_line_error(result, "$.handler")
     assert pending_events(database) == waiting
+
+
+def _outbox_statuses(database: Path) -> list[str]:
+    store = SqlStore.open(database, create=False)
+    try:
+        return [entry.status for entry in store.outbox()]
+    finally:
+        store.close()
+
+
+def test_prune_outbox_removes_delivered_events_only(database: Path) -> None:
+    """`prune-outbox --days` keeps recent deliveries; `--before` a later time removes them, and
+    the events that are not delivered stay."""
+    relayed = run_cli("relay", str(database), "--handler", "handlers:record", cwd=database.parent)
+    assert relayed.returncode == 0, relayed.stderr
+    store = SqlStore.open(database, create=False)
+    try:
+        StoredEngagement.load(store, UNMATCHED).fire(
+            "confirm_match", actor=FACILITATOR, at=JUNE.add(months=4)
+        )
+    finally:
+        store.close()
+    before = _outbox_statuses(database)
+    delivered = before.count(OutboxStatus.DELIVERED)
+    assert delivered > 0
+    assert OutboxStatus.PENDING in before
+
+    recent = run_cli("prune-outbox", str(database), "--days", "1", "--json", cwd=database.parent)
+    assert recent.returncode == 0, recent.stderr
+    assert json.loads(recent.stdout)["removed"] == 0  # delivered moments ago
+
+    later = pendulum.now("UTC").add(days=1).isoformat()
+    pruned = run_cli(
+        "prune-outbox", str(database), "--before", later, "--json", cwd=database.parent
+    )
+    assert pruned.returncode == 0, pruned.stderr
+    assert json.loads(pruned.stdout)["removed"] == delivered
+    assert _outbox_statuses(database) == [s for s in before if s != OutboxStatus.DELIVERED]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "path"),
+    [
+        ((), "$.before"),
+        (("--days", "3", "--before", "2018-01-01"), "$.before"),
+        (("--days", "-1"), "$.days"),
+        (("--before", "last tuesday"), "$.before"),
+    ],
+)
+def test_prune_outbox_bad_arguments_are_one_line(
+    database: Path, arguments: tuple[str, ...], path: str
+) -> None:
+    before = _outbox_statuses(database)
+    result = run_cli("prune-outbox", str(database), *arguments, cwd=database.parent)
+    assert_one_line_error(result, path)
+    assert _outbox_statuses(database) == before

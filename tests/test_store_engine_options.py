@@ -9,8 +9,8 @@ import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from tests._stores import BACKENDS, FACILITATOR, PG_URL, bologna, drop_schema, store_target
 
+from _stores import BACKENDS, FACILITATOR, PG_URL, bologna, drop_schema, store_target
 from mentorflow.exceptions import InvalidInput
 from mentorflow.sqlstore import SqlStore
 

@@ -1,4 +1,5 @@
-"""The command line's store-backed commands: explain a verdict, engagement status, run the relay.
+"""The command line's store-backed commands: explain a verdict, engagement status, run the relay,
+prune the outbox.
 
 The SQL store is an optional extra (``mentorflow[sql]``), so it is imported only when one of
 these commands runs. Rendering stays here too: rich tables for people, plain dicts for ``--json``.
@@ -34,6 +35,7 @@ __all__ = [
     "instant",
     "load_handler",
     "opened",
+    "prune_delivered",
     "relay_outbox",
     "render_relay",
     "render_status",
@@ -240,3 +242,25 @@ def render_relay(summary: dict[str, Any], console: Console) -> None:
     )
     for event_id in summary["dead_events"]:
         console.print(f"dead: {event_id} (fix the handler, then SqlStore.replay it)")
+
+
+# -- prune-outbox ----------------------------------------------------------------------------
+
+
+def prune_delivered(
+    database: str, *, before: pendulum.DateTime | None, days: int | None
+) -> dict[str, Any]:
+    """Remove every event delivered before ``before``, or more than ``days`` days ago (exactly
+    one of the two), in batches; returns the boundary and how many went."""
+    if (before is None) == (days is None):
+        raise InvalidInput(
+            "prune-outbox", [Problem("$.before", "give --before or --days, and only one of them")]
+        )
+    if days is not None and days < 0:
+        raise InvalidInput("prune-outbox", [Problem("$.days", f"must be at least 0, not {days}")])
+    removed = 0
+    with opened(database) as store:
+        boundary = before if before is not None else store.clock.now().subtract(days=days or 0)
+        while (batch := store.prune_outbox(boundary)) > 0:
+            removed += batch  # batches keep each transaction, and the SQLite write lock, short
+    return {"delivered_before": boundary, "removed": removed}

@@ -28,6 +28,8 @@ __all__ = [
     "ids_query",
     "outbox_entry",
     "outbox_query",
+    "prune_arguments",
+    "prune_statement",
     "replay_statement",
     "row_problems",
 ]
@@ -130,7 +132,13 @@ def outbox_query(tables: Tables, engagement_id: str | None, status: str | None) 
         )
     o = tables.outbox
     query = sa.select(
-        o.c.event_id, o.c.payload, o.c.status, o.c.attempts, o.c.next_attempt_at, o.c.last_error
+        o.c.event_id,
+        o.c.payload,
+        o.c.status,
+        o.c.attempts,
+        o.c.next_attempt_at,
+        o.c.last_error,
+        o.c.delivered_at,
     )
     if engagement_id is not None:
         query = query.where(o.c.engagement_id == engagement_id)
@@ -154,6 +162,7 @@ def outbox_entry(codec: Codec, row: Any) -> OutboxEntry:
         row.next_attempt_at,
         row.last_error,
         event_id=row.event_id,
+        delivered_at=row.delivered_at,
         unreadable=unreadable,
     )
 
@@ -171,3 +180,31 @@ def replay_statement(tables: Tables, event_id: str) -> sa.Update:
             last_error=None,
         )
     )
+
+
+def prune_arguments(delivered_before: dt.datetime, limit: int) -> tuple[str, int]:
+    """``prune_outbox``'s arguments as the statement takes them; InvalidInput names a bad one."""
+    instant = as_instant(delivered_before, "delivered_before")
+    return utc_text(instant), as_count(limit, "limit", what="prune")
+
+
+def prune_statement(tables: Tables) -> sa.Delete:
+    """The delete behind ``prune_outbox``: up to ``limit`` events delivered before ``before``.
+
+    An event is claimed once its ``next_attempt_at`` has come and delivered after that, so the
+    range on ``next_attempt_at`` finds the candidates in the ``outbox_ready`` index instead of
+    scanning every delivered row; ``delivered_at`` decides. An event whose ``next_attempt_at``
+    lies after ``before`` (a clock set back between claim and outcome) waits for a later prune.
+    """
+    o = tables.outbox
+    before: sa.BindParameter[str] = sa.bindparam("before")
+    chosen = (
+        sa.select(o.c.position)
+        .where(
+            o.c.status == OutboxStatus.DELIVERED,
+            o.c.next_attempt_at < before,
+            o.c.delivered_at < before,
+        )
+        .limit(sa.bindparam("limit"))
+    )
+    return o.delete().where(o.c.position.in_(chosen.scalar_subquery()))

@@ -1,4 +1,4 @@
-"""The ``mentorflow`` command line: demo, lint, diagram, explain, status and relay.
+"""The ``mentorflow`` command line: demo, lint, diagram, explain, status, relay and prune-outbox.
 
 Exit codes: 0 success; 1 the answer is "no" (lint found problems, the verdict refuses);
 2 the command could not run (bad arguments, missing file, unknown method or engagement). An error
@@ -225,6 +225,30 @@ def relay(
     else:
         stored.render_relay(summary, Console())
     raise typer.Exit(EXIT_NO if summary["dead_events"] else 0)
+
+
+@app.command("prune-outbox")
+def prune_outbox(
+    database: DatabaseArg,
+    before: Annotated[
+        str | None,
+        typer.Option("--before", help="Remove events delivered before this ISO 8601 time."),
+    ] = None,
+    days: Annotated[
+        int | None,
+        typer.Option("--days", help="Remove events delivered more than this many days ago."),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Remove delivered events from the outbox; pending and dead events always stay."""
+    summary = stored.prune_delivered(database, before=stored.instant(before, "$.before"), days=days)
+    if as_json:
+        _emit_json(summary)
+    else:
+        typer.echo(
+            f"removed {summary['removed']} event(s) delivered before "
+            f"{summary['delivered_before'].isoformat()}"
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -32,6 +32,8 @@ from mentorflow._sqlreads import (
     ids_query,
     outbox_entry,
     outbox_query,
+    prune_arguments,
+    prune_statement,
     replay_statement,
     row_problems,
 )
@@ -103,6 +105,7 @@ class SqlStore:
             e.c.snapshot, e.c.version, e.c.method_id, e.c.method_version
         ).where(e.c.id == sa.bindparam("id"))
         self._writes = WriteStatements.compile(self.tables, engine.dialect)
+        self._prune = prune_statement(self.tables)
         if create:
             self.migrate()
         else:
@@ -373,6 +376,22 @@ class SqlStore:
         with self.reading() as conn:
             rows = conn.execute(query).all()
         return tuple(outbox_entry(self.codec, r) for r in rows)
+
+    def prune_outbox(self, delivered_before: dt.datetime, *, limit: int = 10_000) -> int:
+        """Remove up to ``limit`` events delivered before ``delivered_before``; returns how many.
+
+        The outbox keeps every event until it is pruned: run this from a scheduled job, again
+        while it returns ``limit``, to keep it to recent deliveries. Pending and dead events are
+        never removed, and the relay's order is not touched: a delivered event holds nothing
+        back. The history keeps every action however the outbox is pruned. A removed event can
+        no longer be replayed or listed. ``delivered_before`` must carry a time zone and
+        ``limit`` be at least 1, or InvalidInput names the argument. ``limit`` bounds how long
+        one call holds the write lock (SQLite) or how many rows one transaction deletes.
+        """
+        before, most = prune_arguments(delivered_before, limit)
+        with self.engine.begin() as conn:
+            result = conn.execute(self._prune, {"before": before, "limit": most})
+        return int(result.rowcount)
 
     def replay(self, event_id: str) -> None:
         """Put an event back in line for delivery now, with its attempts reset."""

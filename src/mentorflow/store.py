@@ -66,6 +66,8 @@ class OutboxEntry:
     last_error: str | None = None
     _event_id: str | None = None
     unreadable: tuple[Problem, ...] = ()
+    #: When it was delivered (UTC ISO 8601 text, as ``next_attempt_at``); None until then.
+    delivered_at: str | None = None
 
     @property
     def event(self) -> Event:

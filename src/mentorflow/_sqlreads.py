@@ -90,11 +90,15 @@ def ids_query(
     phase: str | None,
     organisation_id: str | None,
     due_before: dt.datetime | None,
+    after: str | None = None,
+    limit: int | None = None,
 ) -> sa.Select[Any]:
     """The query behind ``SqlStore.ids``; InvalidInput for an argument it cannot take."""
-    for field, value in (("phase", phase), ("organisation_id", organisation_id)):
+    for field, value in (("phase", phase), ("organisation_id", organisation_id), ("after", after)):
         if value is not None:
             as_text(value, field, what="query")
+    if limit is not None:
+        as_count(limit, "limit", what="query")
     e, p = tables.engagements, tables.participants
     query = sa.select(e.c.id).order_by(e.c.id)
     if phase is not None:
@@ -106,6 +110,10 @@ def ids_query(
     if due_before is not None:
         instant = as_instant(due_before, "due_before")
         query = query.where(e.c.next_deadline.is_not(None), e.c.next_deadline < utc_text(instant))
+    if after is not None:
+        query = query.where(e.c.id > after)  # keyset paging: a range on the primary key
+    if limit is not None:
+        query = query.limit(limit)
     return query
 
 

@@ -330,14 +330,24 @@ class SqlStore:
         phase: str | None = None,
         organisation_id: str | None = None,
         due_before: dt.datetime | None = None,
+        after: str | None = None,
+        limit: int | None = None,
     ) -> tuple[str, ...]:
-        """Engagement ids by phase, by participating city or organisation, or by next deadline.
+        """Engagement ids by phase, by participating city or organisation, or by next deadline,
+        in id order.
 
         ``due_before`` must carry a time zone, as the time of an action must: a naive datetime
-        is refused (``InvalidInput``), not taken as UTC.
+        is refused (``InvalidInput``), not taken as UTC. For pages, give ``limit`` (at least 1)
+        and, for each next page, ``after`` the last id of the page before: a page never skips
+        or repeats an id, however engagements are added between the pages.
         """
         query = ids_query(
-            self.tables, phase=phase, organisation_id=organisation_id, due_before=due_before
+            self.tables,
+            phase=phase,
+            organisation_id=organisation_id,
+            due_before=due_before,
+            after=after,
+            limit=limit,
         )
         with self.reading() as conn:
             return tuple(conn.execute(query).scalars())

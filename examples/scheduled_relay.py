@@ -4,7 +4,8 @@ Nothing here sleeps for real. The scheduler, the store and the relay share one `
 the scheduler's delay function advances it, so an afternoon of relay runs takes a blink and the
 relay's retry backoff is honoured in the same simulated time. The mail server is down for the
 first two attempts: the relay retries with backoff and delivers each event exactly once to the
-idempotent handler.
+idempotent handler. At the end of the hour a housekeeping job prunes the outbox of deliveries
+older than half an hour.
 """
 
 from __future__ import annotations
@@ -88,8 +89,14 @@ def main(directory: Path) -> int:
     waiting = store.outbox(status=OutboxStatus.PENDING)
     events = store.outbox()
     print(f"{len(mailer.sent)} notifications sent for {len(events)} events; {len(waiting)} waiting")
+    # Housekeeping: delivered events stay in the outbox until pruned; keep the last half hour.
+    kept_from = clock.now().subtract(minutes=30)
+    removed = store.prune_outbox(kept_from)
+    left = len(store.outbox())
+    print(f"pruned {removed} event(s) delivered before {kept_from.format('HH:mm')}; {left} left")
     store.close()
-    return 0 if len(mailer.sent) == len(events) and not waiting else 1
+    delivered_all = len(mailer.sent) == len(events) and not waiting
+    return 0 if delivered_all and removed == len(events) and left == 0 else 1
 
 
 if __name__ == "__main__":

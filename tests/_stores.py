@@ -60,6 +60,19 @@ def drop_schema(schema: str | None) -> None:
     engine.dispose()
 
 
+def back_to_step(store: SqlStore, step: int) -> None:
+    """Take the store's database back to the schema of migration ``step``, as an older release
+    left it: the tables of later steps dropped, their rows in the migrations table deleted."""
+    t = store.tables
+    added_by = {2: (t.deadlines, t.reminders, t.reminder_ticks), 3: (t.outbox_attempts,)}
+    with store.engine.begin() as conn:
+        for later, tables in added_by.items():
+            if later > step:
+                for table in tables:
+                    table.drop(conn)
+        conn.execute(t.migrations.delete().where(t.migrations.c.number > step))
+
+
 def open_store(backend: str, tmp_path: Path) -> Iterator[SqlStore]:
     """A store on ``backend`` for one test, removed afterwards."""
     target, schema = store_target(backend, tmp_path)

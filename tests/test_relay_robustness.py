@@ -234,40 +234,6 @@ def test_a_relay_on_an_in_memory_store_delivers() -> None:
     assert [e.sequence for e in seen] == [1, 2, 3]
 
 
-# -- a relay process that dies in the handler -----------------------------------------------------
-
-
-def die_on_first_event(target: str) -> None:
-    """Child process: a relay whose handler ends the process, as an OOM kill would."""
-    store = SqlStore.open(target, create=False)
-    Relay(store, lambda event: os._exit(3), clock=FrozenClock(LATER)).run_once()
-
-
-@pytest.mark.slow
-def test_a_relay_process_dying_in_the_handler_uses_up_an_attempt(tmp_path: Path) -> None:
-    """SQLite: a relay that dies in the handler counts the attempt; at max_attempts the event
-    goes dead without the handler, and replay puts it back."""
-    target = str(tmp_path / "store.sqlite3")
-    store = SqlStore.open(target)
-    engagement = bologna(store)
-    engagement.fire("confirm_match", actor=FACILITATOR, at=LATER)
-    first = store.outbox(engagement.id)[0].event_id
-    child = SPAWN.Process(target=die_on_first_event, args=(target,))
-    child.start()
-    child.join(timeout=120)
-    assert child.exitcode == 3
-    [crashed, *_] = store.outbox(engagement.id)
-    assert (crashed.event_id, crashed.status, crashed.attempts) == (first, "pending", 1)
-    assert "stopped during attempt 1" in (crashed.last_error or "")
-    seen: list[str] = []
-    relay = Relay(store, lambda e: seen.append(e.id), clock=FrozenClock(LATER), max_attempts=1)
-    assert relay.run_once().dead == (first,)
-    assert seen == []  # given up on without a third try, and it holds back the rest
-    store.replay(first)
-    assert len(relay.run_once().delivered) == 3
-    assert seen[0] == first
-
-
 # -- dead-lettering by hand ----------------------------------------------------------------------
 
 

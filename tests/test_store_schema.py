@@ -11,16 +11,28 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+import pendulum
 import pytest
 import sqlalchemy as sa
 
-from _stores import BACKENDS, PG_URL, bologna, drop_schema, postgres_or_skip, store_target
+from _stores import (
+    BACKENDS,
+    PG_URL,
+    back_to_step,
+    bologna,
+    drop_schema,
+    postgres_or_skip,
+    store_target,
+)
 from mentorflow import SchemaMismatch
 from mentorflow._sqlite_path import sqlite_file
-from mentorflow._sqlschema import MIGRATIONS, Tables
+from mentorflow._sqlschema import ATTEMPTS_STEP, DEADLINES_STEP, MIGRATIONS, Tables
+from mentorflow.clock import FrozenClock
+from mentorflow.outbox import Relay
 from mentorflow.sqlstore import SqlStore
 
 SPAWN = multiprocessing.get_context("spawn")
+LATER = pendulum.datetime(2017, 7, 1, tz="Europe/Brussels")
 WORKERS = 6
 TRIALS = 3
 EVERY_STEP = {step.number: step.name for step in MIGRATIONS}
@@ -287,25 +299,67 @@ def test_create_false_refuses_a_database_without_the_schema(backend: str, tmp_pa
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_create_false_refuses_a_database_behind_this_release(backend: str, tmp_path: Path) -> None:
-    """create=False on a version-1 database names step 2; it opens once create=True upgraded it."""
+@pytest.mark.parametrize("step", [1, DEADLINES_STEP])
+def test_create_false_refuses_a_database_behind_this_release(
+    backend: str, step: int, tmp_path: Path
+) -> None:
+    """create=False on a database an older release left at ``step`` names every later step; it
+    opens once create=True upgraded it."""
     target, schema = store_target(backend, tmp_path)
     store = SqlStore.open(target, schema=schema)
     try:
-        t = store.tables
-        with store.engine.begin() as conn:  # back to the schema of version 1
-            for table in (t.deadlines, t.reminders, t.reminder_ticks):
-                table.drop(conn)
-            conn.execute(t.migrations.delete().where(t.migrations.c.number == 2))
+        back_to_step(store, step)
+        later = {number: name for number, name in EVERY_STEP.items() if number > step}
         with pytest.raises(SchemaMismatch) as refused:
             SqlStore.open(target, schema=schema, create=False)
-        assert refused.value.missing_steps == {2: EVERY_STEP[2]}
-        assert f"2 ({EVERY_STEP[2]!r})" in str(refused.value)
+        assert refused.value.missing_steps == later
+        for number, name in later.items():
+            assert f"{number} ({name!r})" in str(refused.value)
         SqlStore.open(target, schema=schema).close()
         SqlStore.open(target, schema=schema, create=False).close()
     finally:
         store.close()
         drop_schema(schema)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_database_at_the_deadlines_step_upgrades_to_count_relay_attempts(
+    backend: str, tmp_path: Path
+) -> None:
+    """A database with events at step 2 (before the relays' count of attempts begun): the
+    upgrade applies step 3 alone and keeps every row, and a relay then delivers what was
+    pending, leaving no attempt behind."""
+    target, schema = store_target(backend, tmp_path)
+    store = SqlStore.open(target, schema=schema)
+    try:
+        bologna(store, "delivered-before")
+        Relay(store, lambda event: None, clock=FrozenClock(LATER)).run_once()
+        bologna(store, "pending-before")
+        back_to_step(store, DEADLINES_STEP)
+        before = store.outbox()
+        with pytest.raises(SchemaMismatch) as refused:
+            SqlStore.open(target, schema=schema, create=False)
+        assert refused.value.missing_steps == {ATTEMPTS_STEP: EVERY_STEP[ATTEMPTS_STEP]}
+        assert store.migrate() == (ATTEMPTS_STEP,)
+        assert recorded_numbers(store) == sorted(EVERY_STEP)
+        assert store.outbox() == before
+        upgraded = SqlStore.open(target, schema=schema, create=False)
+        seen: list[str] = []
+        relay = Relay(upgraded, lambda event: seen.append(event.id), clock=FrozenClock(LATER))
+        assert relay.run_once().delivered == tuple(seen) == (before[1].event_id,)
+        upgraded.close()
+        with store.engine.connect() as conn:
+            assert conn.execute(sa.select(store.tables.outbox_attempts)).all() == []
+    finally:
+        store.close()
+        drop_schema(schema)
+
+
+def recorded_numbers(store: SqlStore) -> list[int]:
+    """The step numbers the store's migrations table holds, in order."""
+    m = store.tables.migrations
+    with store.engine.connect() as conn:
+        return list(conn.execute(sa.select(m.c.number).order_by(m.c.number)).scalars())
 
 
 def test_create_false_refuses_a_missing_file_named_by_a_file_uri(tmp_path: Path) -> None:

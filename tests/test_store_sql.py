@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from _stores import BACKENDS, CREATED, FACILITATOR, bologna, open_store
+from mentorflow._sqlschema import MIGRATIONS
 from mentorflow._sqlwrite import CompiledWrite
 from mentorflow.catalog import METHODS, compiled
 from mentorflow.clock import FrozenClock
@@ -124,7 +126,7 @@ def test_schema_migrations_apply_once(store: SqlStore) -> None:
     assert store.migrate() == ()
     with store.engine.connect() as conn:
         numbers = conn.execute(sa.select(store.tables.migrations.c.number)).scalars().all()
-    assert numbers == [1, 2]
+    assert numbers == [step.number for step in MIGRATIONS]
 
 
 def test_relay_delivers_in_order_once(store: SqlStore) -> None:
@@ -250,32 +252,50 @@ def test_migration_refused_when_the_phase_is_removed(store: SqlStore) -> None:
     assert _counts(store) == before
 
 
+@pytest.fixture
+def pg_store(tmp_path: Path) -> Iterator[SqlStore]:
+    """A store on a fresh PostgreSQL schema."""
+    yield from open_store("postgresql", tmp_path)
+
+
 @pytest.mark.postgres
-def test_parallel_relays_never_deliver_an_event_twice(tmp_path: Path) -> None:
-    """Four relays on PostgreSQL share the outbox: each event delivered once, in order per engagement."""
-    for store in open_store("postgresql", tmp_path):
-        for n in range(6):
-            engagement = bologna(store, f"e{n}")
-            engagement.fire("confirm_match", actor=FACILITATOR, at=LATER)
-            engagement.fire("pause", actor=FACILITATOR, at=LATER, reason="x")
-        seen: list[tuple[str, int]] = []
-        lock = threading.Lock()
+def test_parallel_relays_never_deliver_an_event_twice(pg_store: SqlStore) -> None:
+    """Four relays on PostgreSQL share the outbox: no event handed over twice or to two handlers
+    at once, in order per engagement, and no attempt left counted."""
+    store = pg_store
+    for n in range(6):
+        engagement = bologna(store, f"e{n}")
+        engagement.fire("confirm_match", actor=FACILITATOR, at=LATER)
+        engagement.fire("pause", actor=FACILITATOR, at=LATER, reason="x")
+    seen: list[tuple[str, int]] = []
+    in_flight: set[str] = set()
+    overlaps: list[str] = []
+    lock = threading.Lock()
 
-        def handler(event: Event) -> None:
-            with lock:  # noqa: B023 - the loop body runs once
-                seen.append((event.engagement_id, event.sequence))  # noqa: B023
+    def handler(event: Event) -> None:
+        with lock:
+            if event.id in in_flight:
+                overlaps.append(event.id)
+            in_flight.add(event.id)
+        time.sleep(0.002)  # widen the window in which a second relay could grab the event
+        with lock:
+            in_flight.discard(event.id)
+            seen.append((event.engagement_id, event.sequence))
 
-        relays = [Relay(store, handler, clock=FrozenClock(LATER), batch_size=3) for _ in range(4)]
-        threads = [
-            threading.Thread(target=lambda r=r: [r.run_once() for _ in range(20)]) for r in relays
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert len(seen) == len(set(seen)) == 6 * 5
-        for n in range(6):
-            assert [s for e, s in seen if e == f"e{n}"] == [1, 2, 3, 4, 5]
+    relays = [Relay(store, handler, clock=FrozenClock(LATER), batch_size=3) for _ in range(4)]
+    threads = [
+        threading.Thread(target=lambda r=r: [r.run_once() for _ in range(20)]) for r in relays
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert overlaps == []  # never handed to two handlers at the same time
+    assert len(seen) == len(set(seen)) == 6 * 5
+    for n in range(6):
+        assert [s for e, s in seen if e == f"e{n}"] == [1, 2, 3, 4, 5]
+    with store.engine.connect() as conn:
+        assert conn.execute(sa.select(store.tables.outbox_attempts)).all() == []
 
 
 def test_start_needs_a_time() -> None:

@@ -23,6 +23,7 @@ from mentorflow.deadline_index import UtcDateTime, define_table
 from mentorflow.exceptions import SchemaMismatch
 
 __all__ = [
+    "ATTEMPTS_STEP",
     "DEADLINES_STEP",
     "MIGRATIONS",
     "READY_NOW",
@@ -52,6 +53,7 @@ class Tables:
     deadlines: sa.Table
     reminders: sa.Table
     reminder_ticks: sa.Table
+    outbox_attempts: sa.Table
 
     @classmethod
     def define(cls, schema: str | None = None, prefix: str = "mf_") -> Tables:
@@ -146,6 +148,23 @@ class Tables:
             sa.Column("name", text, primary_key=True),
             sa.Column("ticked_until", UtcDateTime(), nullable=True),
         )
+        # PostgreSQL relays: how many attempts at a claimed event have begun, written (and
+        # committed) before its handler runs, so a relay process that dies in the handler still
+        # uses up the attempt. A row of its own because the outbox row is locked by the claim
+        # until the outcome commits. No foreign key to the outbox: checking it would take a
+        # KEY SHARE lock on that very row, and wait for the claim's FOR UPDATE.
+        outbox_attempts = sa.Table(
+            f"{prefix}outbox_attempts",
+            md,
+            sa.Column(
+                "position",
+                sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+                primary_key=True,
+                autoincrement=False,
+            ),
+            sa.Column("begun", sa.Integer, nullable=False),
+            sa.Column("begun_at", text, nullable=False),
+        )
         return cls(
             md,
             migrations,
@@ -156,6 +175,7 @@ class Tables:
             deadlines,
             reminders,
             reminder_ticks,
+            outbox_attempts,
         )
 
 
@@ -183,13 +203,22 @@ def _create_v2(conn: sa.Connection, tables: Tables) -> None:
     )
 
 
+def _create_v3(conn: sa.Connection, tables: Tables) -> None:
+    # Empty at first: a relay that died before this step left no count behind.
+    tables.metadata.create_all(conn, tables=[tables.outbox_attempts])
+
+
 #: The step that adds the deadline index; the store fills it for existing engagements.
 DEADLINES_STEP = 2
+
+#: The step that adds the relays' count of attempts begun (``outbox_attempts``).
+ATTEMPTS_STEP = 3
 
 #: The schema's history. To change the schema, append a step (never edit an applied one).
 MIGRATIONS: Sequence[Migration] = (
     Migration(1, "engagements, history, participants, outbox", _create_v1),
     Migration(DEADLINES_STEP, "deadline index, reminder ledger", _create_v2),
+    Migration(ATTEMPTS_STEP, "outbox attempts begun", _create_v3),
 )
 
 

@@ -8,17 +8,23 @@ events of its engagement until it is replayed (``SqlStore.replay``). Reminder ev
 the engagement's own. A crash between the handler and the recorded outcome means the event is
 delivered again: handlers must be idempotent, keyed on ``event.id``.
 
+On both databases an attempt is counted before its handler runs, so a relay process that dies
+in the handler (SIGKILL, OOM, ``os._exit``) uses up one attempt of that event: after
+``max_attempts`` such deaths the next relay marks the event dead without calling the handler,
+with a ``last_error`` saying during which attempt the relay stopped, instead of the event
+blocking its engagement (and killing relays) forever.
+
 On PostgreSQL a round claims up to ``batch_size`` events with ``SELECT … FOR UPDATE SKIP
 LOCKED`` and records their outcomes in that transaction: several relays share the work and never
-hold the same event at once, and the row locks never stop a save.
+hold the same event at once, and the row locks never stop a save. A process that dies rolls that
+transaction back, so the attempt is counted elsewhere (``_attempts_begun``): in a row of
+``outbox_attempts`` committed on a second connection just before the handler runs, and deleted
+with the outcome.
 
 On SQLite a lock on the whole database is all there is, so the relay must not hold it while a
 handler runs. Relays take turns on a lock of their own (``_relay_turn``: one relay delivers at a
 time, the others' ``run_once`` returns at once) and each event takes two short transactions: the
-claim, which counts the attempt, and the outcome. A save never waits for a handler. Because
-the attempt is counted before the handler runs, a relay process that dies in the handler
-(SIGKILL, OOM, ``os._exit``) uses up one attempt of that event, and the event goes dead after
-``max_attempts`` such deaths instead of blocking its engagement forever.
+claim, which counts the attempt, and the outcome. A save never waits for a handler.
 """
 
 from __future__ import annotations
@@ -31,6 +37,12 @@ import attrs
 import pendulum
 import sqlalchemy as sa
 
+from mentorflow._attempts_begun import (
+    begin_statement,
+    forget_event_statement,
+    forget_statement,
+    stopped_error,
+)
 from mentorflow._relay_turn import relay_turn
 from mentorflow._sqlschema import utc_text
 from mentorflow._write_checks import is_number
@@ -138,6 +150,9 @@ class _Tally:
 class Relay:
     """Moves events from a store's outbox to a handler; drive it with ``run_once`` or ``run``.
 
+    On PostgreSQL a relay takes two of the store's pooled connections while it delivers: the
+    claim's transaction, and one that counts each attempt before its handler runs.
+
     Refused with ``InvalidInput`` naming the argument unless ``store`` is a ``SqlStore``,
     ``handler`` a callable or an ``EventBus``, ``max_attempts`` and ``batch_size`` integers of at
     least 1 and ``backoff`` a ``Backoff``.
@@ -194,6 +209,14 @@ class Relay:
             .limit(sa.bindparam("limit"))
             .with_for_update(skip_locked=True, of=o)
         )
+        # PostgreSQL: with the attempts begun that no outcome has followed (``_attempts_begun``).
+        # Only the outbox row is locked; the row of attempts begun is written while it is.
+        a = store.tables.outbox_attempts
+        self._claim_counting_begun = self._claim.add_columns(a.c.begun).select_from(
+            o.outerjoin(a, a.c.position == o.c.position)
+        )
+        self._begin = begin_statement(store.tables)
+        self._forget = forget_statement(store.tables)
         self._mark = o.update().where(o.c.position == sa.bindparam("b_position"))
         # The outcome of an attempt, written only if the event is still as its claim left it.
         self._mark_if_unchanged = self._mark.where(
@@ -224,12 +247,41 @@ class Relay:
         # until the outcomes commit, and they never stop a save.
         now = self.clock.now()
         with self.store.engine.begin() as conn:
-            rows = conn.execute(self._claim, {"now": utc_text(now), "limit": limit}).all()
-            for row in rows:
-                error = self._try(row.payload)
-                values, bucket = self._outcome(row.attempts + 1, error, now)
-                conn.execute(self._mark.values(**values), {"b_position": row.position})
-                tally.add(bucket, row.event_id)
+            rows = conn.execute(self._claim_counting_begun, {"now": utc_text(now), "limit": limit})
+            claimed = rows.all()
+            if not claimed:
+                return
+            with self.store.engine.connect() as beginning:
+                # Its own connection, committing each statement: a process that dies in the
+                # handler rolls back ``conn``, never the attempt's begun count.
+                beginning.execution_options(isolation_level="AUTOCOMMIT")
+                for row in claimed:
+                    values, bucket = self._attempt(row, now, beginning)
+                    conn.execute(self._mark.values(**values), {"b_position": row.position})
+                    tally.add(bucket, row.event_id)
+            # The outcomes take the place of the begun counts, in one commit: a process that
+            # dies before it leaves the counts, and each of those attempts is used up.
+            conn.execute(self._forget, {"positions": [row.position for row in claimed]})
+
+    def _attempt(
+        self, row: Any, now: pendulum.DateTime, beginning: sa.Connection
+    ) -> tuple[dict[str, Any], str]:
+        """PostgreSQL: try the claimed event ``row`` unless its attempts are used up; the row's
+        new values and the report's bucket."""
+        begun = row.begun or 0
+        if max(row.attempts, begun) >= self.max_attempts:
+            # Its last attempts ended with their relay's process: give up, as for failures.
+            values: dict[str, Any] = {"status": OutboxStatus.DEAD}
+            if begun > row.attempts:
+                values.update(attempts=begun, last_error=stopped_error(begun))
+            return values, "dead"
+        attempt = max(row.attempts, begun) + 1
+        # Committed before the handler runs, so a process that dies in it still uses it up.
+        beginning.execute(
+            self._begin,
+            {"position": row.position, "begun": attempt, "begun_at": utc_text(self.clock.now())},
+        )
+        return self._outcome(attempt, self._try(row.payload), now)
 
     def _deliver_next(self, tally: _Tally) -> bool:
         # SQLite, inside this relay's turn: nobody else claims, so the write lock can be let go
@@ -248,9 +300,8 @@ class Relay:
                 return True
             attempt = row.attempts + 1
             # Counted before the handler runs, so a process that dies in it still uses it up.
-            stopped = f"the relay stopped during attempt {attempt}, before the handler returned"
             conn.execute(
-                self._mark.values(attempts=attempt, last_error=stopped),
+                self._mark.values(attempts=attempt, last_error=stopped_error(attempt)),
                 {"b_position": row.position},
             )
         error = self._try(row.payload)
@@ -296,8 +347,8 @@ class Relay:
     def dead_letter(self, event_id: str, reason: str) -> None:
         """Give up on a pending event by hand: it becomes "dead" with ``reason`` as its error.
 
-        For an event whose handler keeps killing or hanging its relay (see the relay docs);
-        ``SqlStore.replay`` puts it back in line. Refused with ``InvalidInput`` unless the
+        For an event whose handler hangs its relay, or that should not wait for its last
+        attempts (see the relay docs); ``SqlStore.replay`` puts it back in line. Refused with ``InvalidInput`` unless the
         outbox holds a pending event with that id.
         """
         if not isinstance(reason, str) or not reason.strip():
@@ -311,6 +362,8 @@ class Relay:
                 .where(o.c.event_id == event_id, o.c.status == OutboxStatus.PENDING)
                 .values(status=OutboxStatus.DEAD, last_error=reason[:_ERROR_KEPT])
             )
+            # After the update, which waits for a relay that holds the event: see ``replay``.
+            conn.execute(forget_event_statement(self.store.tables, event_id))
         if result.rowcount != 1:
             raise InvalidInput(
                 "dead_letter", [Problem("$.event_id", f"no pending event {event_id!r}")]

@@ -23,6 +23,7 @@ import pendulum
 import sqlalchemy as sa
 
 from mentorflow import deadline_index
+from mentorflow._attempts_begun import forget_event_statement
 from mentorflow._change import Change
 from mentorflow._inputs import as_text
 from mentorflow._sqlengine import open_engine
@@ -408,6 +409,11 @@ class SqlStore:
         as_text(event_id, "event_id", what="replay")
         with self.engine.begin() as conn:
             result = conn.execute(replay_statement(self.tables, event_id))
+            # The attempts a relay began go with the attempts reset. In this order: on
+            # PostgreSQL the update waits for a relay that holds the event until its outcome
+            # (or its death) ends the claim, and then keeps every relay off the event until
+            # this commits, so no relay counts an attempt between the two statements.
+            conn.execute(forget_event_statement(self.tables, event_id))
         if result.rowcount != 1:
             raise InvalidInput(
                 "replay", [Problem("$.event_id", f"no event {event_id!r} in the outbox")]

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from _stores import BACKENDS, FACILITATOR, PG_URL, bologna, drop_schema, store_target
 from mentorflow.exceptions import InvalidInput
+from mentorflow.outbox import Relay
 from mentorflow.sqlstore import SqlStore
 
 
@@ -205,5 +206,51 @@ def test_any_options_open_a_working_store_or_are_refused_by_name(
         engagement = bologna(store, "opened")
         _toggle(engagement, 2)
         assert store.load("opened") == engagement.state
+    finally:
+        store.close()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    ("options", "refused"),
+    [
+        ({"pool_size": 1, "max_overflow": 0}, True),
+        ({"poolclass": sa.pool.StaticPool}, True),
+        ({"pool_size": 1, "max_overflow": 1}, False),
+        ({"poolclass": sa.pool.NullPool}, False),
+    ],
+    ids=["one-connection", "static-pool", "one-plus-overflow", "null-pool"],
+)
+def test_a_postgresql_relay_needs_a_pool_of_two(
+    tmp_path: Path, options: dict[str, Any], refused: bool
+) -> None:
+    """The relay counts an attempt on a second connection while the claim holds the first: on
+    a pool that cannot give two it is refused at once, not stuck until the pool times out."""
+    target, schema = store_target("postgresql", tmp_path)
+    store = SqlStore.open(target, schema=schema, engine_options=options)
+    try:
+        bologna(store, "relayed")
+        delivered: list[str] = []
+        if refused:
+            with pytest.raises(InvalidInput) as refusal:
+                Relay(store, lambda e: delivered.append(e.id))
+            assert [p.path for p in refusal.value.problems] == ["$.store"]
+            return
+        Relay(store, lambda e: delivered.append(e.id)).run_once()
+        assert delivered == [e.event_id for e in store.outbox()]
+    finally:
+        store.close()
+        drop_schema(schema)
+
+
+def test_a_sqlite_relay_takes_a_pool_of_one(tmp_path: Path) -> None:
+    store = SqlStore.open(
+        tmp_path / "store.sqlite3", engine_options={"pool_size": 1, "max_overflow": 0}
+    )
+    try:
+        bologna(store, "relayed")
+        delivered: list[str] = []
+        Relay(store, lambda e: delivered.append(e.id)).run_once()
+        assert delivered == [e.event_id for e in store.outbox()]
     finally:
         store.close()

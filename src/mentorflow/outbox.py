@@ -155,7 +155,8 @@ class Relay:
 
     Refused with ``InvalidInput`` naming the argument unless ``store`` is a ``SqlStore``,
     ``handler`` a callable or an ``EventBus``, ``max_attempts`` and ``batch_size`` integers of at
-    least 1 and ``backoff`` a ``Backoff``.
+    least 1 and ``backoff`` a ``Backoff``; on PostgreSQL also unless the store's pool can hold
+    two connections at once.
     """
 
     def __init__(
@@ -348,8 +349,8 @@ class Relay:
         """Give up on a pending event by hand: it becomes "dead" with ``reason`` as its error.
 
         For an event whose handler hangs its relay, or that should not wait for its last
-        attempts (see the relay docs); ``SqlStore.replay`` puts it back in line. Refused with ``InvalidInput`` unless the
-        outbox holds a pending event with that id.
+        attempts (see the relay docs); ``SqlStore.replay`` puts it back in line. Refused with
+        ``InvalidInput`` unless the outbox holds a pending event with that id.
         """
         if not isinstance(reason, str) or not reason.strip():
             raise InvalidInput(
@@ -402,6 +403,15 @@ def _check_arguments(
     problems: list[Problem] = []
     if not isinstance(store, SqlStore):
         problems.append(Problem("$.store", f"must be a SqlStore, not {type(store).__name__}"))
+    elif store.dialect == "postgresql" and not _holds_two_connections(store.engine.pool):
+        problems.append(
+            Problem(
+                "$.store",
+                "its connection pool cannot hold two connections at once, and a relay on "
+                "PostgreSQL needs two while it delivers (the claim and the attempt count): "
+                "give the store pool_size + max_overflow of at least 2",
+            )
+        )
     if not (isinstance(handler, EventBus) or callable(handler)):
         problems.append(Problem("$.handler", f"must be a callable or an EventBus, not {handler!r}"))
     if not callable(sleep):
@@ -415,6 +425,19 @@ def _check_arguments(
         problems.append(Problem("$.backoff", f"must be a Backoff, not {backoff!r}"))
     if problems:
         raise InvalidInput("relay", problems)
+
+
+def _holds_two_connections(pool: sa.pool.Pool) -> bool:
+    """Whether ``pool`` can hand out two distinct connections at once, as a PostgreSQL relay
+    takes them. A pool of one shared connection (StaticPool, SingletonThreadPool) would give the
+    attempt count the claim's own connection, and its commit would end the claim."""
+    if isinstance(pool, sa.pool.NullPool):
+        return True
+    if not isinstance(pool, sa.pool.QueuePool):
+        return False
+    # QueuePool keeps its overflow limit private; -1 means no limit, as a pool_size of 0 does.
+    overflow = getattr(pool, "_max_overflow", -1)
+    return pool.size() == 0 or overflow < 0 or pool.size() + overflow >= 2
 
 
 def _bus_handler(bus: EventBus) -> Handler:

@@ -179,3 +179,32 @@ def test_a_replay_and_a_dead_letter_clear_the_attempts_begun(pg_store: SqlStore)
     delivered = store.outbox(replayed)[0]
     assert (delivered.status, delivered.attempts) == (OutboxStatus.DELIVERED, 1)
     assert store.outbox(dead_lettered)[0].last_error == "kills the relay: incident 13"
+
+
+@pytest.fixture(params=BACKENDS)
+def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStore]:
+    """A store on SQLite, then on PostgreSQL."""
+    yield from open_store(request.param, tmp_path)
+
+
+def test_the_outbox_listing_counts_an_attempt_from_its_start(any_store: SqlStore) -> None:
+    """While a handler runs, and after a relay stopped in it, ``store.outbox()`` counts the
+    attempt and says the relay stopped during it, alike on both databases."""
+    store = any_store
+    bologna(store, "watched")
+    first = store.outbox()[0].event_id
+    seen: list[tuple[int, str | None]] = []
+
+    def handler(event: Event) -> None:
+        if event.id == first:
+            entry = store.outbox()[0]
+            seen.append((entry.attempts, entry.last_error))
+
+    Relay(store, handler, clock=FrozenClock(LATER)).run_once()
+    assert seen == [(1, "the relay stopped during attempt 1, before the handler returned")]
+    delivered = store.outbox()[0]
+    assert (delivered.status, delivered.attempts, delivered.last_error) == (
+        OutboxStatus.DELIVERED,
+        1,
+        None,
+    )

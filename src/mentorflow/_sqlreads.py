@@ -13,6 +13,7 @@ from typing import Any
 import pendulum
 import sqlalchemy as sa
 
+from mentorflow._attempts_begun import stopped_error
 from mentorflow._inputs import as_count, as_instant, as_text
 from mentorflow._sqlschema import READY_NOW, Tables, utc_text
 from mentorflow.events import Event
@@ -138,7 +139,7 @@ def outbox_query(tables: Tables, engagement_id: str | None, status: str | None) 
                 )
             ],
         )
-    o = tables.outbox
+    o, a = tables.outbox, tables.outbox_attempts
     query = sa.select(
         o.c.event_id,
         o.c.payload,
@@ -147,7 +148,8 @@ def outbox_query(tables: Tables, engagement_id: str | None, status: str | None) 
         o.c.next_attempt_at,
         o.c.last_error,
         o.c.delivered_at,
-    )
+        a.c.begun,  # PostgreSQL: an attempt begun with no outcome yet (``_attempts_begun``)
+    ).select_from(o.outerjoin(a, a.c.position == o.c.position))
     if engagement_id is not None:
         query = query.where(o.c.engagement_id == engagement_id)
     if status is not None:
@@ -163,12 +165,16 @@ def outbox_entry(codec: Codec, row: Any) -> OutboxEntry:
         event = codec.load_event(row.payload)
     except InvalidDocument as error:
         unreadable = error.problems
+    attempts, last_error = row.attempts, row.last_error
+    if row.begun is not None and row.begun > attempts:
+        # Counted as SQLite counts it at the claim: under way, or its relay stopped in it.
+        attempts, last_error = row.begun, stopped_error(row.begun)
     return OutboxEntry(
         event,
         row.status,
-        row.attempts,
+        attempts,
         row.next_attempt_at,
-        row.last_error,
+        last_error,
         event_id=row.event_id,
         delivered_at=row.delivered_at,
         unreadable=unreadable,

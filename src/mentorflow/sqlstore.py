@@ -381,7 +381,9 @@ class SqlStore:
         listing is how an operator finds dead letters to replay, so one bad row must not hide
         the others. Such an entry carries its ``event_id``, its delivery state and the reader's
         problems in ``unreadable``; its ``event`` raises InvalidDocument naming the event id.
-        ``status`` is one of pending, delivered and dead.
+        ``status`` is one of pending, delivered and dead. An attempt counts from the moment its
+        handler is called, on both databases: while it runs, or after its relay stopped in it,
+        ``attempts`` includes it and ``last_error`` says the relay stopped during it.
         """
         query = outbox_query(self.tables, engagement_id, status)
         with self.reading() as conn:

@@ -29,6 +29,7 @@ claim, which counts the attempt, and the outcome. A save never waits for a handl
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
@@ -55,6 +56,9 @@ from mentorflow.store import OutboxStatus
 __all__ = ["LONGEST_BACKOFF", "Backoff", "Relay", "RelayReport"]
 
 Handler = Callable[[Event], object]
+
+#: Failures (with the handler's traceback) and dead events, for the host's logs and alerts.
+_log = logging.getLogger("mentorflow.outbox")
 
 #: The longest ``Backoff.maximum`` accepted, in seconds (366 days).
 LONGEST_BACKOFF = 366 * 24 * 3600
@@ -200,7 +204,7 @@ class Relay:
             .exists()
         )
         self._claim = (
-            sa.select(o.c.position, o.c.event_id, o.c.payload, o.c.attempts)
+            sa.select(o.c.position, o.c.event_id, o.c.payload, o.c.attempts, o.c.last_error)
             .where(
                 o.c.status == OutboxStatus.PENDING,
                 o.c.next_attempt_at <= sa.bindparam("now"),
@@ -257,32 +261,33 @@ class Relay:
                 # handler rolls back ``conn``, never the attempt's begun count.
                 beginning.execution_options(isolation_level="AUTOCOMMIT")
                 for row in claimed:
-                    values, bucket = self._attempt(row, now, beginning)
+                    values, bucket, error = self._attempt(row, now, beginning)
                     conn.execute(self._mark.values(**values), {"b_position": row.position})
-                    tally.add(bucket, row.event_id)
+                    self._settled(tally, bucket, row.event_id, values, error)
             # The outcomes take the place of the begun counts, in one commit: a process that
             # dies before it leaves the counts, and each of those attempts is used up.
             conn.execute(self._forget, {"positions": [row.position for row in claimed]})
 
     def _attempt(
         self, row: Any, now: pendulum.DateTime, beginning: sa.Connection
-    ) -> tuple[dict[str, Any], str]:
+    ) -> tuple[dict[str, Any], str, Exception | None]:
         """PostgreSQL: try the claimed event ``row`` unless its attempts are used up; the row's
-        new values and the report's bucket."""
+        new values, the report's bucket and what the handler raised."""
         begun = row.begun or 0
         if max(row.attempts, begun) >= self.max_attempts:
             # Its last attempts ended with their relay's process: give up, as for failures.
             values: dict[str, Any] = {"status": OutboxStatus.DEAD}
             if begun > row.attempts:
                 values.update(attempts=begun, last_error=stopped_error(begun))
-            return values, "dead"
+            return values, "dead", None
         attempt = max(row.attempts, begun) + 1
         # Committed before the handler runs, so a process that dies in it still uses it up.
         beginning.execute(
             self._begin,
             {"position": row.position, "begun": attempt, "begun_at": utc_text(self.clock.now())},
         )
-        return self._outcome(attempt, self._try(row.payload), now)
+        error = self._try(row.payload)
+        return (*self._outcome(attempt, error, now), error)
 
     def _deliver_next(self, tally: _Tally) -> bool:
         # SQLite, inside this relay's turn: nobody else claims, so the write lock can be let go
@@ -297,7 +302,8 @@ class Relay:
                 conn.execute(
                     self._mark.values(status=OutboxStatus.DEAD), {"b_position": row.position}
                 )
-                tally.add("dead", row.event_id)
+                values = {"attempts": row.attempts, "last_error": row.last_error}
+                self._settled(tally, "dead", row.event_id, values, None)
                 return True
             attempt = row.attempts + 1
             # Counted before the handler runs, so a process that dies in it still uses it up.
@@ -315,11 +321,43 @@ class Relay:
                 {"b_position": row.position, "b_attempts": attempt},
             )
         if written.rowcount == 1:
-            tally.add(bucket, row.event_id)
+            self._settled(tally, bucket, row.event_id, values, error)
         return True
 
+    def _settled(
+        self,
+        tally: _Tally,
+        bucket: str,
+        event_id: str,
+        values: dict[str, Any],
+        error: Exception | None,
+    ) -> None:
+        """Count the outcome in the report and log it: a failure with the handler's traceback
+        (the outbox keeps only its first line), a dead event as an error to act on."""
+        tally.add(bucket, event_id)
+        if bucket == "delivered":
+            _log.debug("delivered event %s", event_id)
+        elif bucket == "retried":
+            _log.warning(
+                "event %s failed on attempt %s of %s; next attempt at %s",
+                event_id,
+                values["attempts"],
+                self.max_attempts,
+                values["next_attempt_at"],
+                exc_info=error,
+            )
+        else:
+            _log.error(
+                "event %s is dead after %s attempt(s): %s; fix the cause, then replay it "
+                "(SqlStore.replay)",
+                event_id,
+                values.get("attempts", self.max_attempts),
+                values.get("last_error") or "its attempts are used up",
+                exc_info=error,
+            )
+
     def _outcome(
-        self, attempts: int, error: str | None, now: pendulum.DateTime
+        self, attempts: int, error: Exception | None, now: pendulum.DateTime
     ) -> tuple[dict[str, Any], str]:
         """The row's new values after attempt number ``attempts``, and the report's bucket."""
         if error is None:
@@ -330,19 +368,23 @@ class Relay:
                 "attempts": attempts,
             }
             return values, "delivered"
-        values = {"attempts": attempts, "last_error": error[:_ERROR_KEPT]}
+        values = {
+            "attempts": attempts,
+            "last_error": f"{type(error).__name__}: {error}"[:_ERROR_KEPT],
+        }
         if attempts >= self.max_attempts:
             values["status"] = OutboxStatus.DEAD
             return values, "dead"
         values["next_attempt_at"] = utc_text(_later(now, self.backoff.delay(attempts)))
         return values, "retried"
 
-    def _try(self, payload: str) -> str | None:
+    def _try(self, payload: str) -> Exception | None:
+        """Hand the event to the handler; what it raised (or what the reader refused), if any."""
         try:
             event = self.store.codec.load_event(payload)
             self._deliver(event)
         except Exception as error:
-            return f"{type(error).__name__}: {error}"
+            return error
         return None
 
     def dead_letter(self, event_id: str, reason: str) -> None:

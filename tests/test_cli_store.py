@@ -310,3 +310,57 @@ def test_prune_outbox_bad_arguments_are_one_line(
     result = run_cli("prune-outbox", str(database), *arguments, cwd=database.parent)
     assert_one_line_error(result, path)
     assert _outbox_statuses(database) == before
+
+
+def test_outbox_lists_dead_events_and_replay_puts_them_back(database: Path) -> None:
+    """`outbox --status dead` shows what a broken handler left dead, with its error; `replay`
+    puts those events back in line with their attempts reset, and the relay delivers them."""
+    broken = run_cli(
+        "relay", str(database), "--handler", "handlers:broken", "--max-attempts", "1",
+        cwd=database.parent,
+    )  # fmt: skip
+    assert broken.returncode == 1, broken.stderr
+    listed = run_cli("outbox", str(database), "--status", "dead", "--json", cwd=database.parent)
+    assert listed.returncode == 0, listed.stderr
+    dead = json.loads(listed.stdout)
+    assert dead
+    assert {row["status"] for row in dead} == {"dead"}
+    assert {row["last_error"] for row in dead} == {"ConnectionError: mail server down"}
+    ids = [row["event_id"] for row in dead]
+
+    replayed = run_cli("replay", str(database), *ids, cwd=database.parent)
+    assert replayed.returncode == 0, replayed.stderr
+    assert replayed.stdout.splitlines() == [f"replayed {i}" for i in ids]
+    after = json.loads(run_cli("outbox", str(database), "--json", cwd=database.parent).stdout)
+    by_id = {row["event_id"]: row for row in after}
+    assert all((by_id[i]["status"], by_id[i]["attempts"]) == ("pending", 0) for i in ids)
+    relayed = run_cli("relay", str(database), "--handler", "handlers:record", cwd=database.parent)
+    assert relayed.returncode == 0, relayed.stderr
+
+
+def test_outbox_table_names_each_event(database: Path) -> None:
+    result = run_cli("outbox", str(database), "--engagement", UNMATCHED, cwd=database.parent)
+    assert result.returncode == 0, result.stderr
+    store = SqlStore.open(database, create=False)
+    try:
+        ids = [entry.event_id for entry in store.outbox(UNMATCHED)]
+    finally:
+        store.close()
+    assert ids
+    assert all(event_id in result.stdout for event_id in ids)
+
+
+def test_replay_of_an_unknown_event_is_one_line_and_replays_nothing(database: Path) -> None:
+    run_cli(
+        "relay", str(database), "--handler", "handlers:broken", "--max-attempts", "1",
+        cwd=database.parent,
+    )  # fmt: skip
+    before = _outbox_statuses(database)
+    dead = SqlStore.open(database, create=False)
+    try:
+        first = dead.outbox(status=OutboxStatus.DEAD)[0].event_id
+    finally:
+        dead.close()
+    result = run_cli("replay", str(database), first, "no-such-event", cwd=database.parent)
+    assert_one_line_error(result, "$.event_ids[1]", "no-such-event")
+    assert _outbox_statuses(database) == before

@@ -1,5 +1,5 @@
 """The command line's store-backed commands: explain a verdict, engagement status, run the relay,
-prune the outbox.
+list, replay and prune the outbox.
 
 The SQL store is an optional extra (``mentorflow[sql]``), so it is imported only when one of
 these commands runs. Rendering stays here too: rich tables for people, plain dicts for ``--json``.
@@ -35,9 +35,12 @@ __all__ = [
     "instant",
     "load_handler",
     "opened",
+    "outbox_listing",
     "prune_delivered",
     "relay_outbox",
+    "render_outbox",
     "render_relay",
+    "replay_events",
     "render_status",
     "render_verdict",
     "status_report",
@@ -241,7 +244,7 @@ def render_relay(summary: dict[str, Any], console: Console) -> None:
         f"dead {summary['dead']}, still pending {summary['pending']}"
     )
     for event_id in summary["dead_events"]:
-        console.print(f"dead: {event_id} (fix the handler, then SqlStore.replay it)")
+        console.print(f"dead: {event_id} (fix the handler, then: mentorflow replay DB {event_id})")
 
 
 # -- prune-outbox ----------------------------------------------------------------------------
@@ -264,3 +267,49 @@ def prune_delivered(
         while (batch := store.prune_outbox(boundary)) > 0:
             removed += batch  # batches keep each transaction, and the SQLite write lock, short
     return {"delivered_before": boundary, "removed": removed}
+
+
+# -- outbox and replay -----------------------------------------------------------------------
+
+
+def outbox_listing(
+    database: str, *, status: str | None, engagement_id: str | None
+) -> list[dict[str, Any]]:
+    """The outbox's events in commit order (optionally of one status or engagement), each with
+    its delivery state; an unreadable payload is listed with the reader's problems."""
+    with opened(database) as store:
+        entries = store.outbox(engagement_id, status=status)
+    return [
+        {
+            "event_id": entry.event_id,
+            "event_type": None if entry.unreadable else type(entry.event).__name__,
+            "status": entry.status,
+            "attempts": entry.attempts,
+            "last_error": entry.last_error,
+            "delivered_at": entry.delivered_at,
+            "unreadable": [str(problem) for problem in entry.unreadable],
+        }
+        for entry in entries
+    ]
+
+
+def render_outbox(rows: list[dict[str, Any]], console: Console) -> None:
+    """The listing as one table."""
+    table = Table(title=f"{len(rows)} event(s)", title_justify="left")
+    for column in ("event", "type", "status", "attempts", "last error / delivered at"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        detail = row["last_error"] or row["delivered_at"] or ""
+        if row["unreadable"]:
+            detail = "unreadable: " + "; ".join(row["unreadable"])
+        kind = row["event_type"] or "?"
+        table.add_row(row["event_id"], kind, row["status"], str(row["attempts"]), detail)
+    console.print(table)
+
+
+def replay_events(database: str, event_ids: list[str]) -> list[str]:
+    """Put each event back in line for delivery now, attempts reset, in one transaction: an id
+    the outbox does not hold is refused, and then none is replayed."""
+    with opened(database) as store:
+        store.replay_all(event_ids)
+    return event_ids

@@ -1,4 +1,5 @@
-"""The ``mentorflow`` command line: demo, lint, diagram, explain, status, relay and prune-outbox.
+"""The ``mentorflow`` command line: demo, lint, diagram, explain, status, relay, outbox, replay
+and prune-outbox.
 
 Exit codes: 0 success; 1 the answer is "no" (lint found problems, the verdict refuses);
 2 the command could not run (bad arguments, missing file, unknown method or engagement). An error
@@ -53,6 +54,14 @@ class DiagramFormat(enum.StrEnum):
 
     MERMAID = "mermaid"
     DOT = "dot"
+
+
+class OutboxStatusChoice(enum.StrEnum):
+    """An outbox event's delivery state, as ``outbox --status`` takes it."""
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    DEAD = "dead"
 
 
 def one_line(error: BaseException) -> str:
@@ -225,6 +234,39 @@ def relay(
     else:
         stored.render_relay(summary, Console())
     raise typer.Exit(EXIT_NO if summary["dead_events"] else 0)
+
+
+@app.command()
+def outbox(
+    database: DatabaseArg,
+    status: Annotated[
+        OutboxStatusChoice | None, typer.Option("--status", help="Only events in this state.")
+    ] = None,
+    engagement: Annotated[
+        str | None, typer.Option("--engagement", help="Only this engagement's events.")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """List outbox events with their delivery state (the dead ones: --status dead)."""
+    rows = stored.outbox_listing(
+        database, status=status.value if status else None, engagement_id=engagement
+    )
+    if as_json:
+        _emit_json(rows)
+    else:
+        stored.render_outbox(rows, Console())
+
+
+@app.command()
+def replay(
+    database: DatabaseArg,
+    event_ids: Annotated[
+        list[str], typer.Argument(help="The events to deliver again.", metavar="EVENT_ID...")
+    ],
+) -> None:
+    """Put events back in line for delivery now, their attempts reset (after fixing a handler)."""
+    for event_id in stored.replay_events(database, event_ids):
+        typer.echo(f"replayed {event_id}")
 
 
 @app.command("prune-outbox")

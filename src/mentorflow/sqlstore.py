@@ -14,7 +14,7 @@ runs in WAL mode so readers do not block the writer.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -409,14 +409,29 @@ class SqlStore:
     def replay(self, event_id: str) -> None:
         """Put an event back in line for delivery now, with its attempts reset."""
         as_text(event_id, "event_id", what="replay")
+        self._replay([event_id], lambda _: "$.event_id")
+
+    def replay_all(self, event_ids: Sequence[str]) -> None:
+        """``replay`` of every event in ``event_ids``, in one transaction: all of them, or none
+        when the outbox lacks any (InvalidInput then names each missing one, ``$.event_ids[n]``).
+        """
+        if isinstance(event_ids, str) or not isinstance(event_ids, Sequence):
+            raise InvalidInput("replay", [Problem("$.event_ids", "expected a list of event ids")])
+        for n, event_id in enumerate(event_ids):
+            as_text(event_id, f"event_ids[{n}]", what="replay")
+        self._replay(list(event_ids), lambda n: f"$.event_ids[{n}]")
+
+    def _replay(self, event_ids: list[str], path: Callable[[int], str]) -> None:
         with self.engine.begin() as conn:
-            result = conn.execute(replay_statement(self.tables, event_id))
-            # The attempts a relay began go with the attempts reset. In this order: on
-            # PostgreSQL the update waits for a relay that holds the event until its outcome
-            # (or its death) ends the claim, and then keeps every relay off the event until
-            # this commits, so no relay counts an attempt between the two statements.
-            conn.execute(forget_event_statement(self.tables, event_id))
-        if result.rowcount != 1:
-            raise InvalidInput(
-                "replay", [Problem("$.event_id", f"no event {event_id!r} in the outbox")]
-            )
+            missing = []
+            for n, event_id in enumerate(event_ids):
+                result = conn.execute(replay_statement(self.tables, event_id))
+                # The attempts a relay began go with the attempts reset. In this order: on
+                # PostgreSQL the update waits for a relay that holds the event until its
+                # outcome (or its death) ends the claim, and then keeps every relay off the
+                # event until this commits, so no relay counts an attempt between the two.
+                conn.execute(forget_event_statement(self.tables, event_id))
+                if result.rowcount != 1:
+                    missing.append(Problem(path(n), f"no event {event_id!r} in the outbox"))
+            if missing:
+                raise InvalidInput("replay", missing)  # inside the block: nothing is committed

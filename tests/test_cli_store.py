@@ -364,3 +364,23 @@ def test_replay_of_an_unknown_event_is_one_line_and_replays_nothing(database: Pa
     result = run_cli("replay", str(database), first, "no-such-event", cwd=database.parent)
     assert_one_line_error(result, "$.event_ids[1]", "no-such-event")
     assert _outbox_statuses(database) == before
+
+
+def test_outbox_lists_an_unreadable_event_with_its_problems(database: Path) -> None:
+    """A payload damaged by hand is listed (so it can be found and replayed), not a traceback."""
+    store = SqlStore.open(database, create=False)
+    try:
+        o = store.tables.outbox
+        damaged = store.outbox(UNMATCHED)[0].event_id
+        with store.engine.begin() as conn:
+            conn.execute(o.update().where(o.c.event_id == damaged).values(payload='{"id": 1'))
+    finally:
+        store.close()
+    result = run_cli("outbox", str(database), "--json", cwd=database.parent)
+    assert result.returncode == 0, result.stderr
+    (row,) = [r for r in json.loads(result.stdout) if r["event_id"] == damaged]
+    assert row["event_type"] is None
+    assert row["unreadable"]
+    table = run_cli("outbox", str(database), "--engagement", UNMATCHED, cwd=database.parent)
+    assert table.returncode == 0, table.stderr
+    assert "unreadable" in table.stdout

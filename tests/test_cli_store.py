@@ -384,3 +384,19 @@ def test_outbox_lists_an_unreadable_event_with_its_problems(database: Path) -> N
     table = run_cli("outbox", str(database), "--engagement", UNMATCHED, cwd=database.parent)
     assert table.returncode == 0, table.stderr
     assert "unreadable" in table.stdout
+
+
+def test_relay_reports_failures_as_one_line_each_without_tracebacks(database: Path) -> None:
+    """A broken handler: each dead event is one `mentorflow: error:` line on stderr naming it."""
+    result = run_cli(
+        "relay", str(database), "--handler", "handlers:broken", "--max-attempts", "1", "--json",
+        cwd=database.parent,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    dead = json.loads(result.stdout)["dead_events"]
+    lines = [line for line in result.stderr.splitlines() if line.startswith("mentorflow: ")]
+    assert "Traceback" not in result.stderr
+    assert len(lines) == len(dead)
+    for event_id, line in zip(dead, lines, strict=True):
+        assert line.startswith(f"mentorflow: error: event {event_id} is dead")
+        assert "ConnectionError: mail server down" in line

@@ -8,6 +8,8 @@ these commands runs. Rendering stays here too: rich tables for people, plain dic
 from __future__ import annotations
 
 import errno
+import logging
+import sys
 from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
@@ -214,7 +216,7 @@ def relay_outbox(
     from mentorflow.store import OutboxStatus
 
     reports: list[RelayReport] = []
-    with opened(database) as store:
+    with opened(database) as store, _relay_log_lines():
         relay = Relay(store, handler, max_attempts=max_attempts)
         pending = len(store.outbox(status=OutboxStatus.PENDING))
         columns = (TextColumn("relaying events"), BarColumn(), MofNCompleteColumn())
@@ -235,6 +237,32 @@ def relay_outbox(
         "pending": left,
         "dead_events": dead_now,
     }
+
+
+class _OneLine(logging.Formatter):
+    """A log record as one line, as the command's own errors are written: the handler's
+    traceback stays out of the command's output."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return f"mentorflow: {record.levelname.lower()}: {record.getMessage()}"
+
+
+@contextmanager
+def _relay_log_lines() -> Iterator[None]:
+    """While the command relays: the relay's failures and dead events as one line each on
+    stderr (``mentorflow: warning: …``), not as the tracebacks a library logger would show."""
+    logger = logging.getLogger("mentorflow.outbox")
+    lines = logging.StreamHandler(sys.stderr)
+    lines.setLevel(logging.WARNING)
+    lines.setFormatter(_OneLine())
+    kept = logger.propagate
+    logger.addHandler(lines)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(lines)
+        logger.propagate = kept
 
 
 def render_relay(summary: dict[str, Any], console: Console) -> None:

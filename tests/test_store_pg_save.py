@@ -347,3 +347,25 @@ def _rows(
         history = [tuple(r) for r in conn.execute(sa.select(h).order_by(h.c.sequence))]
         outbox = [tuple(r) for r in conn.execute(sa.select(*written).order_by(o.c.position))]
     return versions, history, outbox
+
+
+@pytest.mark.postgres
+def test_reads_leave_no_transaction_open(tmp_path: Path) -> None:
+    """PostgreSQL: a read runs its statements in autocommit, so between them its session is
+    idle, not "idle in transaction" holding a snapshot (and there is no BEGIN and ROLLBACK
+    round trip around each read)."""
+    target, schema = store_target("postgresql", tmp_path)
+    store = SqlStore.open(target, schema=schema)
+    try:
+        bologna(store, "read")
+        with store.reading() as conn:
+            pid = conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
+            assert store.load_on(conn, "read").id == "read"
+            with store.engine.connect() as watcher:
+                state = watcher.execute(
+                    sa.text("SELECT state FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid}
+                ).scalar_one()
+        assert state == "idle"
+    finally:
+        store.close()
+        drop_schema(schema)

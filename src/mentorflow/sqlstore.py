@@ -199,9 +199,14 @@ class SqlStore:
 
     @contextmanager
     def reading(self) -> Iterator[sa.Connection]:
-        """A connection for reads (a plain ``BEGIN`` on SQLite, so it takes no write lock)."""
+        """A connection for reads: a plain ``BEGIN`` on SQLite, so it takes no write lock; on
+        PostgreSQL each statement on its own (autocommit), without a ``BEGIN`` and a
+        ``ROLLBACK`` round trip around it. Under READ COMMITTED, PostgreSQL's default and the
+        store's assumption, every statement of a transaction sees the latest commits anyway."""
         with self.engine.connect() as conn:
             conn.execution_options(mentorflow_read=True)
+            if self.dialect == "postgresql":
+                conn.execution_options(isolation_level="AUTOCOMMIT")
             yield conn
 
     # -- engagements ---------------------------------------------------------------------------

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +18,8 @@ import sqlalchemy as sa
 from mentorflow import rock2017 as rock
 from mentorflow.catalog import compiled
 from mentorflow.clock import Clock
+from mentorflow.engagement import Outcome
+from mentorflow.events import Event
 from mentorflow.model import VisitWindow
 from mentorflow.schedule import deadlines
 from mentorflow.sqlstore import SqlStore
@@ -146,15 +150,49 @@ def start_plan(
     )
 
 
+def leave_begun(store: SqlStore, event_id: str, attempt: int) -> None:
+    """PostgreSQL: what a relay process that died in the handler during ``attempt`` leaves
+    behind (the count of attempts begun)."""
+    a, o = store.tables.outbox_attempts, store.tables.outbox
+    position = sa.select(o.c.position).where(o.c.event_id == event_id).scalar_subquery()
+    with store.engine.begin() as conn:
+        conn.execute(a.insert().values(position=position, begun=attempt, begun_at="then"))
+
+
+class OverlapWatch:
+    """A relay handler for threaded relays: records each event it got, as (engagement, sequence),
+    and every event it was handed while another thread was still handling it."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, int]] = []
+        self.overlaps: list[str] = []
+        self._in_flight: set[str] = set()
+        self._lock = threading.Lock()
+
+    def __call__(self, event: Event) -> None:
+        with self._lock:
+            if event.id in self._in_flight:
+                self.overlaps.append(event.id)
+            self._in_flight.add(event.id)
+        time.sleep(0.002)  # widen the window in which a second relay could grab the event
+        with self._lock:
+            self._in_flight.discard(event.id)
+            self.seen.append((event.engagement_id, event.sequence))
+
+
 # -- child processes (spawned: they import this module, never share a connection) ---------------
 
 
-def toggle(engagement: StoredEngagement) -> None:
+def toggle(engagement: StoredEngagement, at: pendulum.DateTime = CREATED) -> Outcome:
     """Pause a running engagement or resume a paused one: every toggle conflicts with any other."""
     if engagement.phase == "paused":
-        engagement.fire("resume", actor=FACILITATOR, at=CREATED)
-    else:
-        engagement.fire("pause", actor=FACILITATOR, at=CREATED, reason="toggle")
+        return engagement.fire("resume", actor=FACILITATOR, at=at)
+    return engagement.fire("pause", actor=FACILITATOR, at=at, reason="toggle")
+
+
+def toggled_ids(engagement: StoredEngagement, at: pendulum.DateTime = CREATED) -> tuple[str, ...]:
+    """``toggle``, returning the ids of the events the action saved."""
+    return tuple(event.id for event in toggle(engagement, at).events)
 
 
 def conflicting_worker(

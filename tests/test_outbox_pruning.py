@@ -17,14 +17,14 @@ from hypothesis import event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from _stores import BACKENDS, FACILITATOR, bologna, open_store
+from _stores import BACKENDS, bologna, open_store, toggled_ids
 from mentorflow._sqlreads import replay_statement
 from mentorflow.clock import FrozenClock
 from mentorflow.events import Event
 from mentorflow.exceptions import InvalidInput
 from mentorflow.outbox import Backoff, Relay
 from mentorflow.sqlstore import SqlStore
-from mentorflow.store import OutboxStatus, StoredEngagement
+from mentorflow.store import OutboxStatus
 
 START = pendulum.datetime(2017, 6, 2, 9, tz="Europe/Brussels")
 
@@ -32,15 +32,6 @@ START = pendulum.datetime(2017, 6, 2, 9, tz="Europe/Brussels")
 @pytest.fixture(params=BACKENDS)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStore]:
     yield from open_store(request.param, tmp_path)
-
-
-def _toggle(engagement: StoredEngagement, at: pendulum.DateTime) -> tuple[str, ...]:
-    """Pause or resume; returns the ids of the events the action saved."""
-    if engagement.phase == "paused":
-        outcome = engagement.fire("resume", actor=FACILITATOR, at=at)
-    else:
-        outcome = engagement.fire("pause", actor=FACILITATOR, at=at, reason="test")
-    return tuple(event.id for event in outcome.events)
 
 
 def _listed(store: SqlStore) -> dict[str, tuple[str, str | None]]:
@@ -55,8 +46,8 @@ def test_only_events_delivered_before_the_boundary_are_removed(store: SqlStore) 
     clock.advance(days=1)
     boundary = clock.now()
     clock.advance(days=1)
-    stuck = _toggle(late, clock.now())
-    delivered_later = _toggle(early, clock.now())
+    stuck = toggled_ids(late, clock.now())
+    delivered_later = toggled_ids(early, clock.now())
 
     def refuse_late(event: Event) -> None:
         if event.engagement_id == "late":
@@ -81,7 +72,7 @@ def test_a_limit_prunes_in_batches(store: SqlStore) -> None:
     clock = FrozenClock(START)
     engagement = bologna(store, "batches")
     for _ in range(3):
-        _toggle(engagement, clock.now())
+        toggled_ids(engagement, clock.now())
     Relay(store, lambda e: None, clock=clock).run_once()
     total = len(store.outbox(status=OutboxStatus.DELIVERED))
     later = clock.advance(hours=1)
@@ -99,8 +90,8 @@ def test_the_relay_keeps_its_order_after_a_prune(store: SqlStore) -> None:
     clock = FrozenClock(START)
     engagement = bologna(store, "ordered")
     Relay(store, lambda e: None, clock=clock).run_once()
-    failing = _toggle(engagement, clock.advance(hours=1))
-    held = _toggle(engagement, clock.advance(hours=1))
+    failing = toggled_ids(engagement, clock.advance(hours=1))
+    held = toggled_ids(engagement, clock.advance(hours=1))
 
     def down(event: Event) -> None:
         raise RuntimeError("down")
@@ -204,7 +195,7 @@ class PruningMachine(RuleBasedStateMachine):
     @rule(name=st.sampled_from(["a", "b"]), hours=st.integers(0, 30))
     def act(self, name: str, hours: int) -> None:
         self.clock.advance(hours=hours)
-        self.saved[name] += _toggle(self.engagements[name], self.clock.now())
+        self.saved[name] += toggled_ids(self.engagements[name], self.clock.now())
 
     @rule(name=st.sampled_from(["a", "b"]))
     def switch_handler(self, name: str) -> None:

@@ -16,7 +16,15 @@ import pendulum
 import pytest
 import sqlalchemy as sa
 
-from _stores import BACKENDS, FACILITATOR, bologna, drop_schema, open_store, store_target
+from _stores import (
+    BACKENDS,
+    FACILITATOR,
+    bologna,
+    drop_schema,
+    leave_begun,
+    open_store,
+    store_target,
+)
 from mentorflow.clock import FrozenClock
 from mentorflow.events import Event
 from mentorflow.outbox import Backoff, Relay
@@ -117,14 +125,6 @@ def begun(store: SqlStore) -> dict[str, int]:
     query = sa.select(o.c.event_id, a.c.begun).join(o, o.c.position == a.c.position)
     with store.engine.connect() as conn:
         return {row.event_id: row.begun for row in conn.execute(query)}
-
-
-def leave_begun(store: SqlStore, event_id: str, attempt: int) -> None:
-    """What a relay process that died in the handler during ``attempt`` leaves behind."""
-    a, o = store.tables.outbox_attempts, store.tables.outbox
-    position = sa.select(o.c.position).where(o.c.event_id == event_id).scalar_subquery()
-    with store.engine.begin() as conn:
-        conn.execute(a.insert().values(position=position, begun=attempt, begun_at="then"))
 
 
 @pytest.mark.postgres

@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pendulum
 import pytest
-import sqlalchemy as sa
 
-from _stores import BACKENDS, bologna, open_store
+from _stores import BACKENDS, bologna, leave_begun, open_store
 from mentorflow._attempts_begun import stopped_error
 from mentorflow.clock import FrozenClock
 from mentorflow.events import Event
@@ -88,14 +87,13 @@ def test_an_event_whose_relays_died_is_logged_dead_without_a_traceback(
 
 def _as_if_relays_died(store: SqlStore, event_id: str, *, attempts: int) -> None:
     """What relay processes that died in the handler ``attempts`` times leave behind."""
-    o, a = store.tables.outbox, store.tables.outbox_attempts
-    with store.engine.begin() as conn:
-        if store.dialect == "sqlite":  # counted at the claim, in the outbox row
-            conn.execute(
-                o.update()
-                .where(o.c.event_id == event_id)
-                .values(attempts=attempts, last_error=stopped_error(attempts))
-            )
-        else:  # counted in the attempts begun
-            position = sa.select(o.c.position).where(o.c.event_id == event_id).scalar_subquery()
-            conn.execute(a.insert().values(position=position, begun=attempts, begun_at="then"))
+    if store.dialect != "sqlite":
+        leave_begun(store, event_id, attempts)  # counted in the attempts begun
+        return
+    o = store.tables.outbox
+    with store.engine.begin() as conn:  # counted at the claim, in the outbox row
+        conn.execute(
+            o.update()
+            .where(o.c.event_id == event_id)
+            .values(attempts=attempts, last_error=stopped_error(attempts))
+        )

@@ -22,7 +22,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import mentorflow
-from _stores import BACKENDS, FACILITATOR, bologna, drop_schema, store_target
+from _stores import BACKENDS, FACILITATOR, OverlapWatch, bologna, drop_schema, store_target
 from mentorflow._relay_turn import relay_turn
 from mentorflow.clock import FrozenClock
 from mentorflow.events import Event, EventBus
@@ -127,20 +127,8 @@ def test_parallel_relay_threads_on_sqlite_deliver_each_event_once_in_order(
     """Four relays in threads on one SQLite file: no event twice or at once, order per engagement."""
     store = SqlStore.open(tmp_path / "store.sqlite3")
     _six_engagements_of_five_events(store)
-    seen: list[tuple[str, int]] = []
-    in_flight: set[str] = set()
-    overlaps: list[str] = []
-    lock = threading.Lock()
-
-    def handler(event: Event) -> None:
-        with lock:
-            if event.id in in_flight:
-                overlaps.append(event.id)
-            in_flight.add(event.id)
-        time.sleep(0.002)  # widen the window in which a second relay could grab the event
-        with lock:
-            in_flight.discard(event.id)
-            seen.append((event.engagement_id, event.sequence))
+    handler = OverlapWatch()
+    seen, overlaps = handler.seen, handler.overlaps
 
     def relay_until_drained(relay: Relay) -> None:
         deadline = time.monotonic() + 60

@@ -10,20 +10,10 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from _stores import BACKENDS, FACILITATOR, PG_URL, bologna, drop_schema, store_target
+from _stores import BACKENDS, PG_URL, bologna, drop_schema, store_target, toggle
 from mentorflow.exceptions import InvalidInput
 from mentorflow.outbox import Relay
 from mentorflow.sqlstore import SqlStore
-
-
-def _toggle(engagement: Any, times: int) -> None:
-    for _ in range(times):
-        if engagement.phase == "paused":
-            engagement.fire("resume", actor=FACILITATOR, at=engagement.state.history[-1].at)
-        else:
-            engagement.fire(
-                "pause", actor=FACILITATOR, at=engagement.state.history[-1].at, reason="test"
-            )
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -42,7 +32,8 @@ def test_pool_options_size_the_pool_and_saves_still_work(backend: str, tmp_path:
         for conn in held:
             conn.close()
         engagement = bologna(store, "pooled")
-        _toggle(engagement, 3)
+        for _ in range(3):
+            toggle(engagement)
         assert store.load("pooled") == engagement.state
     finally:
         store.close()
@@ -90,7 +81,8 @@ def test_prepare_threshold_none_prepares_nothing_on_the_server(
     )
     try:
         engagement = bologna(store, "bouncer")
-        _toggle(engagement, 12)  # psycopg prepares a statement on its fifth run by default
+        for _ in range(12):
+            toggle(engagement)  # psycopg prepares a statement on its fifth run by default
         # Counted before any read: psycopg forgets its statements when a transaction rolls back.
         assert (_prepared_on_server(store) > 0) is prepares
         assert store.load("bouncer").version == engagement.version
@@ -204,7 +196,8 @@ def test_any_options_open_a_working_store_or_are_refused_by_name(
     event("opened")
     try:
         engagement = bologna(store, "opened")
-        _toggle(engagement, 2)
+        for _ in range(2):
+            toggle(engagement)
         assert store.load("opened") == engagement.state
     finally:
         store.close()

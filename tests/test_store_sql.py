@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +12,7 @@ import pendulum
 import pytest
 import sqlalchemy as sa
 
-from _stores import BACKENDS, CREATED, FACILITATOR, bologna, open_store
+from _stores import BACKENDS, CREATED, FACILITATOR, OverlapWatch, bologna, open_store
 from mentorflow._sqlschema import MIGRATIONS
 from mentorflow._sqlwrite import CompiledWrite
 from mentorflow.catalog import METHODS, compiled
@@ -267,20 +266,8 @@ def test_parallel_relays_never_deliver_an_event_twice(pg_store: SqlStore) -> Non
         engagement = bologna(store, f"e{n}")
         engagement.fire("confirm_match", actor=FACILITATOR, at=LATER)
         engagement.fire("pause", actor=FACILITATOR, at=LATER, reason="x")
-    seen: list[tuple[str, int]] = []
-    in_flight: set[str] = set()
-    overlaps: list[str] = []
-    lock = threading.Lock()
-
-    def handler(event: Event) -> None:
-        with lock:
-            if event.id in in_flight:
-                overlaps.append(event.id)
-            in_flight.add(event.id)
-        time.sleep(0.002)  # widen the window in which a second relay could grab the event
-        with lock:
-            in_flight.discard(event.id)
-            seen.append((event.engagement_id, event.sequence))
+    handler = OverlapWatch()
+    seen, overlaps = handler.seen, handler.overlaps
 
     relays = [Relay(store, handler, clock=FrozenClock(LATER), batch_size=3) for _ in range(4)]
     threads = [

@@ -274,13 +274,14 @@ class Relay:
         """PostgreSQL: try the claimed event ``row`` unless its attempts are used up; the row's
         new values, the report's bucket and what the handler raised."""
         begun = row.begun or 0
-        if max(row.attempts, begun) >= self.max_attempts:
+        attempts = max(row.attempts, begun)
+        if attempts >= self.max_attempts:
             # Its last attempts ended with their relay's process: give up, as for failures.
-            values: dict[str, Any] = {"status": OutboxStatus.DEAD}
-            if begun > row.attempts:
-                values.update(attempts=begun, last_error=stopped_error(begun))
+            stopped = begun > row.attempts
+            last_error = stopped_error(begun) if stopped else row.last_error
+            values = {"status": OutboxStatus.DEAD, "attempts": attempts, "last_error": last_error}
             return values, "dead", None
-        attempt = max(row.attempts, begun) + 1
+        attempt = attempts + 1
         # Committed before the handler runs, so a process that dies in it still uses it up.
         beginning.execute(
             self._begin,
@@ -351,8 +352,8 @@ class Relay:
                 "event %s is dead after %s attempt(s): %s; fix the cause, then replay it "
                 "(SqlStore.replay)",
                 event_id,
-                values.get("attempts", self.max_attempts),
-                values.get("last_error") or "its attempts are used up",
+                values["attempts"],
+                values["last_error"] or "its attempts are used up",
                 exc_info=error,
             )
 

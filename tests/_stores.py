@@ -180,6 +180,21 @@ class OverlapWatch:
             self.seen.append((event.engagement_id, event.sequence))
 
 
+def wait_until_blocked(store: SqlStore, failure: str) -> None:
+    """PostgreSQL: until some session of this database waits for a lock; ``failure`` says what
+    never waited when none does."""
+    waiting = sa.text(
+        "SELECT count(*) FROM pg_stat_activity "
+        "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+    )
+    for _ in range(300):
+        with store.engine.connect() as conn:
+            if conn.execute(waiting).scalar_one():
+                return
+        time.sleep(0.01)
+    raise AssertionError(failure)
+
+
 # -- child processes (spawned: they import this module, never share a connection) ---------------
 
 

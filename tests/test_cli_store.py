@@ -400,3 +400,49 @@ def test_relay_reports_failures_as_one_line_each_without_tracebacks(database: Pa
     for event_id, line in zip(dead, lines, strict=True):
         assert line.startswith(f"mentorflow: error: event {event_id} is dead")
         assert "ConnectionError: mail server down" in line
+
+
+def test_delete_removes_the_engagement_and_the_relay_tells_the_handlers(database: Path) -> None:
+    """`delete` at the current version: the engagement is gone from `status`, and the relay
+    delivers its deletion event after its other events."""
+    result = run_cli(
+        "delete", str(database), UNMATCHED, "--actor", "platform-admin",
+        "--reason", "entered twice", "--json", cwd=database.parent,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    deletion = json.loads(result.stdout)
+    assert (deletion["type"], deletion["engagement_id"], deletion["version"]) == (
+        "EngagementDeleted",
+        UNMATCHED,
+        1,
+    )
+    assert (deletion["actor"], deletion["reason"]) == ("platform-admin", "entered twice")
+    status = json.loads(run_cli("status", str(database), "--json", cwd=database.parent).stdout)
+    assert status["engagements"] == len(rock.programme()) - 1
+    relayed = run_cli("relay", str(database), "--handler", "handlers:record", cwd=database.parent)
+    assert relayed.returncode == 0, relayed.stderr
+    delivered = (database.parent / "delivered.txt").read_text().split()
+    own = [i for i in delivered if i.startswith(f"{UNMATCHED}#")]
+    assert own[-1] == deletion["id"]
+    assert len(own) == deletion["sequence"]
+
+
+def test_delete_at_a_stale_version_or_of_an_unknown_engagement_is_one_line(
+    database: Path,
+) -> None:
+    before = _outbox_statuses(database)
+    stale = run_cli(
+        "delete", str(database), "rock-mentoring-bologna", "--actor", "admin", "--version", "1",
+        cwd=database.parent,
+    )  # fmt: skip
+    assert_one_line_error(stale, "rock-mentoring-bologna", "version 2")
+    unknown = run_cli("delete", str(database), "nobody", "--actor", "admin", cwd=database.parent)
+    assert_one_line_error(unknown, "nobody")
+    blank = run_cli("delete", str(database), UNMATCHED, "--actor", " ", cwd=database.parent)
+    assert_one_line_error(blank, "$.actor")
+    assert _outbox_statuses(database) == before
+    gone = run_cli("delete", str(database), UNMATCHED, "--actor", "admin", cwd=database.parent)
+    assert gone.returncode == 0, gone.stderr
+    assert gone.stdout.startswith(f"deleted {UNMATCHED} at version 1; event {UNMATCHED}#")
+    again = run_cli("delete", str(database), UNMATCHED, "--actor", "admin", cwd=database.parent)
+    assert_one_line_error(again, UNMATCHED, "was deleted at version 1", "admin")

@@ -5,19 +5,17 @@ from __future__ import annotations
 import shutil
 import tempfile
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pendulum
 import pytest
-import sqlalchemy as sa
 from hypothesis import event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from _stores import BACKENDS, bologna, open_store, toggled_ids
+from _stores import BACKENDS, bologna, open_store, toggled_ids, wait_until_blocked
 from mentorflow._sqlreads import replay_statement
 from mentorflow.clock import FrozenClock
 from mentorflow.events import Event
@@ -280,24 +278,10 @@ def test_a_replay_committed_while_a_prune_waits_keeps_its_event(tmp_path: Path) 
                 target=lambda: result.append(store.prune_outbox(clock.advance(days=1)))
             )
             pruning.start()
-            _wait_until_blocked(store)
+            wait_until_blocked(store, "the prune never waited for the replayed row")
             replaying.commit()
         pruning.join(timeout=30)
         assert result  # the prune finished
         assert _listed(store)[first][0] == OutboxStatus.PENDING
     finally:
         next(stores, None)
-
-
-def _wait_until_blocked(store: SqlStore) -> None:
-    """Until some session of this database waits for a row lock (the prune, here)."""
-    waiting = sa.text(
-        "SELECT count(*) FROM pg_stat_activity "
-        "WHERE wait_event_type = 'Lock' AND datname = current_database()"
-    )
-    for _ in range(300):
-        with store.engine.connect() as conn:
-            if conn.execute(waiting).scalar_one():
-                return
-        time.sleep(0.01)
-    raise AssertionError("the prune never waited for the replayed row")

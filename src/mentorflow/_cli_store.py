@@ -341,3 +341,26 @@ def replay_events(database: str, event_ids: list[str]) -> list[str]:
     with opened(database) as store:
         store.replay_all(event_ids)
     return event_ids
+
+
+# -- delete ----------------------------------------------------------------------------------
+
+
+def delete_engagement(
+    database: str,
+    engagement_id: str,
+    *,
+    actor: str,
+    version: int | None,
+    reason: str | None,
+) -> dict[str, Any]:
+    """Delete the engagement (``SqlStore.delete``) at ``version``, or at the version it is at
+    now; returns the deletion event as the library's JSON document."""
+    from mentorflow.serialization import default_codec
+
+    with opened(database) as store:
+        expected = version if version is not None else store.load(engagement_id).version
+        deletion = store.delete(
+            engagement_id, expected_version=expected, actor=actor, reason=reason
+        )
+    return default_codec().dump(deletion)

@@ -57,6 +57,7 @@ EVENT_TYPES: tuple[type[ev.Event], ...] = (
     ev.EngagementResumed,
     ev.EngagementClosed,
     ev.EngagementCancelled,
+    ev.EngagementDeleted,
     ev.TriggerRefused,
     ev.MethodMigrated,
     reminders.DeadlineApproaching,

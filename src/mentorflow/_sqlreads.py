@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from mentorflow._attempts_begun import stopped_error
 from mentorflow._inputs import as_count, as_instant, as_text
+from mentorflow._sqldelete import is_live_row
 from mentorflow._sqlschema import READY_NOW, Tables, utc_text
 from mentorflow.events import Event
 from mentorflow.exceptions import InvalidDocument, InvalidInput, Problem
@@ -101,7 +102,7 @@ def ids_query(
     if limit is not None:
         as_count(limit, "limit", what="query")
     e, p = tables.engagements, tables.participants
-    query = sa.select(e.c.id).order_by(e.c.id)
+    query = sa.select(e.c.id).where(is_live_row(tables)).order_by(e.c.id)
     if phase is not None:
         query = query.where(e.c.phase == phase)
     if organisation_id is not None:

@@ -25,6 +25,7 @@ from mentorflow.exceptions import SchemaMismatch
 __all__ = [
     "ATTEMPTS_STEP",
     "DEADLINES_STEP",
+    "DELETED_PHASE",
     "MIGRATIONS",
     "READY_NOW",
     "Migration",
@@ -34,6 +35,10 @@ __all__ = [
     "migrate_schema",
     "utc_text",
 ]
+
+#: The phase of a deleted engagement's row (``_sqldelete``); no method has it, since phase names
+#: are identifiers.
+DELETED_PHASE = "(deleted)"
 
 #: ``next_attempt_at`` of an event due at once: sorts before every time, so no clock is needed.
 READY_NOW = ""

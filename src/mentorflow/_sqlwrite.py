@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy import event as sa_event
 from sqlalchemy.dialects import postgresql, sqlite
 
-from mentorflow._sqlschema import Tables
+from mentorflow._sqlschema import DELETED_PHASE, Tables
 from mentorflow.exceptions import ConcurrencyConflict
 
 __all__ = [
@@ -191,7 +191,7 @@ class WriteStatements:
         return cls(
             create=CompiledWrite.compile(_insert_new(e, dialect), dialect),
             version=CompiledWrite.compile(
-                sa.select(e.c.version).where(e.c.id == sa.bindparam("id")), dialect
+                sa.select(e.c.version, e.c.phase).where(e.c.id == sa.bindparam("id")), dialect
             ),
             outcome=CompiledWrite.compile(outcome, dialect),
             history=CompiledWrite.compile(_insert(h, [c.name for c in h.columns]), dialect),
@@ -300,8 +300,12 @@ class GuardedWrite:
     def _conflict(self, cursor: Any) -> ConcurrencyConflict:
         # On create too: the id is taken, and the stored version says by how far.
         row = self.statements.version.fetch_one(cursor, {"id": self.engagement_id})
-        found = int(row[0]) if row else None
-        return ConcurrencyConflict(self.engagement_id, self.expected_version, found)
+        if row is None:
+            return ConcurrencyConflict(self.engagement_id, self.expected_version, None)
+        version, phase = row
+        return ConcurrencyConflict(
+            self.engagement_id, self.expected_version, int(version), deleted=phase == DELETED_PHASE
+        )
 
     def _write_at_once(self, engine: sa.Engine, *, ping: bool) -> None:
         """The save as one statement in autocommit; raises _Broken when the connection broke."""

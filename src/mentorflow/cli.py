@@ -1,5 +1,5 @@
-"""The ``mentorflow`` command line: demo, lint, diagram, explain, status, relay, outbox, replay
-and prune-outbox.
+"""The ``mentorflow`` command line: demo, lint, diagram, explain, status, relay, outbox, replay,
+delete and prune-outbox.
 
 Exit codes: 0 success; 1 the answer is "no" (lint found problems, the verdict refuses);
 2 the command could not run (bad arguments, missing file, unknown method or engagement). An error
@@ -267,6 +267,38 @@ def replay(
     """Put events back in line for delivery now, their attempts reset (after fixing a handler)."""
     for event_id in stored.replay_events(database, event_ids):
         typer.echo(f"replayed {event_id}")
+
+
+@app.command()
+def delete(
+    database: DatabaseArg,
+    engagement: Annotated[str, typer.Argument(help="The engagement to delete.")],
+    actor: Annotated[str, typer.Option("--actor", help="Who deletes it (kept in the event).")],
+    version: Annotated[
+        int | None,
+        typer.Option(
+            "--version", help="Delete only if still at this version (default: as it is now)."
+        ),
+    ] = None,
+    reason: Annotated[
+        str | None, typer.Option("--reason", help="Why (kept in the deletion event).")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Delete an engagement and everything stored of it; its id stays taken.
+
+    Its undelivered events stay in the outbox, followed by an EngagementDeleted event.
+    """
+    deletion = stored.delete_engagement(
+        database, engagement, actor=actor, version=version, reason=reason
+    )
+    if as_json:
+        _emit_json(deletion)
+    else:
+        typer.echo(
+            f"deleted {engagement} at version {deletion['version']}; event {deletion['id']} "
+            "tells the handlers at the next relay"
+        )
 
 
 @app.command("prune-outbox")

@@ -18,6 +18,7 @@ __all__ = [
     "EngagementCancelled",
     "EngagementClosed",
     "EngagementCreated",
+    "EngagementDeleted",
     "EngagementMatched",
     "EngagementPaused",
     "EngagementResumed",
@@ -156,6 +157,20 @@ class EngagementCancelled(Event):
 
     reason: str
     phase: str
+
+
+@attrs.frozen(kw_only=True, slots=False)
+class EngagementDeleted(Event):
+    """The engagement was deleted from its store (``SqlStore.delete``): its snapshot, history
+    and index rows are gone, and its id can never be used again. Handlers that keep copies of
+    the engagement (read models, search indexes, files) should delete theirs.
+
+    ``version`` is the last version the engagement had; ``reason`` is the operator's, if given.
+    Always the engagement's last event: any still undelivered reach handlers before it.
+    """
+
+    version: int
+    reason: str | None = None
 
 
 @attrs.frozen(kw_only=True)

@@ -10,6 +10,7 @@
     ├── UnknownTrigger               the method has no trigger of that name
     ├── UnknownParticipant           the actor is not a participant of the engagement
     ├── UnknownEngagement            the store holds no engagement with that id
+    │   └── DeletedEngagement        it held one, and it was deleted; the id stays taken
     ├── ConcurrencyConflict          the engagement changed since it was loaded; nothing written
     ├── SchemaMismatch               the database's schema is not this release's; nothing written
     └── ActionRefused                a rule refused the action; carries the Verdict
@@ -27,11 +28,13 @@ from typing import TYPE_CHECKING
 import attrs
 
 if TYPE_CHECKING:
+    from mentorflow.events import EngagementDeleted
     from mentorflow.verdicts import Verdict
 
 __all__ = [
     "ActionRefused",
     "ConcurrencyConflict",
+    "DeletedEngagement",
     "InvalidDeliverable",
     "InvalidDocument",
     "InvalidInput",
@@ -107,15 +110,30 @@ class ConcurrencyConflict(MentorflowError):
     """Someone saved the engagement since it was loaded; this save wrote nothing."""
 
     def __init__(
-        self, engagement_id: str, expected_version: int, found_version: int | None
+        self,
+        engagement_id: str,
+        expected_version: int,
+        found_version: int | None,
+        *,
+        deleted: bool = False,
     ) -> None:
         self.engagement_id = engagement_id
         self.expected_version = expected_version
         self.found_version = found_version
+        #: Whether the stored engagement was deleted (``SqlStore.delete``): loading it again
+        #: raises DeletedEngagement, and its id is never used again.
+        self.deleted = deleted
         loaded = f"engagement {engagement_id!r} was loaded at version {expected_version}"
-        if expected_version == 0:  # a create: the id is taken
+        if expected_version == 0 and deleted:
+            message = (
+                f"cannot create engagement {engagement_id!r}: the id belonged to an engagement "
+                "that was deleted, and ids are never used again"
+            )
+        elif expected_version == 0:  # a create: the id is taken
             stored = "" if found_version is None else f" (stored at version {found_version})"
             message = f"cannot create engagement {engagement_id!r}: the id is taken{stored}"
+        elif deleted:
+            message = f"{loaded}, but it has been deleted since"
         elif found_version is None:
             message = f"{loaded}, but no such engagement"
         else:
@@ -159,9 +177,22 @@ def _steps(steps: Mapping[int, str]) -> str:
 class UnknownEngagement(MentorflowError, LookupError):
     """The store holds no engagement with this id."""
 
-    def __init__(self, engagement_id: str) -> None:
+    def __init__(self, engagement_id: str, message: str | None = None) -> None:
         self.engagement_id = engagement_id
-        super().__init__(f"no engagement {engagement_id!r} is stored")
+        super().__init__(message or f"no engagement {engagement_id!r} is stored")
+
+
+class DeletedEngagement(UnknownEngagement):
+    """The engagement was deleted (``SqlStore.delete``); ``deletion`` is the event that says
+    when, by whom, at which version and why. Its id cannot be used for a new engagement."""
+
+    def __init__(self, engagement_id: str, deletion: EngagementDeleted) -> None:
+        self.deletion = deletion
+        super().__init__(
+            engagement_id,
+            f"engagement {engagement_id!r} was deleted at version {deletion.version}, "
+            f"{deletion.at.isoformat()}, by {deletion.actor!r}",
+        )
 
 
 class ActionRefused(MentorflowError):

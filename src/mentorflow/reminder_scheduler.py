@@ -33,6 +33,7 @@ import pendulum
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from mentorflow._sqldelete import is_live_row
 from mentorflow._sqlschema import utc_text
 from mentorflow.compiled import CompiledMethod
 from mentorflow.reminders import (
@@ -71,7 +72,7 @@ class ReminderScheduler:
         instant = pendulum.instance(now) if now is not None else self.store.clock.now()
         with self.store.engine.begin() as conn:
             since = self._lock(conn)
-            ids = self._candidates(conn, instant, since)
+            ids = self._live(conn, self._candidates(conn, instant, since))
             states = [self.store.load_on(conn, engagement_id) for engagement_id in ids]
             owed = self._reminders_of(states)
             ledger = self._ledger_on(conn, ids)
@@ -104,6 +105,23 @@ class ReminderScheduler:
         ).one()
         since: pendulum.DateTime | None = row.ticked_until
         return since
+
+    def _live(self, conn: sa.Connection, ids: list[str]) -> list[str]:
+        """Those of ``ids`` not deleted, their rows read with a key-share lock on PostgreSQL:
+        saves go on (they take no stronger lock than that allows), but a ``delete`` waits for
+        this tick to commit, and a tick that waited for a delete sees the row deleted. Without
+        it, a tick could read the deadline rows before a delete commits and emit reminders
+        (and keep ledger rows) for an engagement deleted in between."""
+        if not ids:
+            return ids
+        e = self.store.tables.engagements
+        query = (
+            sa.select(e.c.id)
+            .where(e.c.id.in_(ids), is_live_row(self.store.tables))
+            .order_by(e.c.id)
+            .with_for_update(read=True, key_share=True)
+        )
+        return list(conn.execute(query).scalars())
 
     def _candidates(
         self, conn: sa.Connection, now: pendulum.DateTime, since: pendulum.DateTime | None

@@ -25,7 +25,8 @@ import sqlalchemy as sa
 from mentorflow import deadline_index
 from mentorflow._attempts_begun import forget_event_statement
 from mentorflow._change import Change
-from mentorflow._inputs import as_text
+from mentorflow._inputs import as_count, as_instant, as_text
+from mentorflow._sqldelete import delete_on, deletion_of, is_live_row
 from mentorflow._sqlengine import open_engine
 from mentorflow._sqlreads import (
     due_arguments,
@@ -48,6 +49,7 @@ from mentorflow._sqlrows import (
 )
 from mentorflow._sqlschema import (
     DEADLINES_STEP,
+    DELETED_PHASE,
     Tables,
     check_schema,
     check_sqlite_file,
@@ -57,7 +59,7 @@ from mentorflow._sqlwrite import GuardedWrite, WriteStatements, cursor_of
 from mentorflow.clock import Clock
 from mentorflow.compiled import CompiledMethod
 from mentorflow.deadline_index import DueDeadline
-from mentorflow.events import Event
+from mentorflow.events import EngagementDeleted, Event
 from mentorflow.exceptions import (
     InvalidDocument,
     InvalidInput,
@@ -103,7 +105,7 @@ class SqlStore:
         t = self.tables
         e = t.engagements
         self._select_snapshot = sa.select(
-            e.c.snapshot, e.c.version, e.c.method_id, e.c.method_version
+            e.c.snapshot, e.c.version, e.c.phase, e.c.method_id, e.c.method_version
         ).where(e.c.id == sa.bindparam("id"))
         self._writes = WriteStatements.compile(self.tables, engine.dialect)
         self._prune = prune_statement(self.tables)
@@ -185,7 +187,7 @@ class SqlStore:
 
     def _reindex(self, conn: sa.Connection) -> None:
         e = self.tables.engagements
-        for row in conn.execute(sa.select(e.c.id)).all():
+        for row in conn.execute(sa.select(e.c.id).where(is_live_row(self.tables))).all():
             try:
                 state = self.load_on(conn, row.id)
             except InvalidDocument:
@@ -212,7 +214,8 @@ class SqlStore:
     # -- engagements ---------------------------------------------------------------------------
 
     def load(self, engagement_id: str) -> EngagementState:
-        """The current snapshot; raises UnknownEngagement, or InvalidDocument for a bad row."""
+        """The current snapshot; raises UnknownEngagement (DeletedEngagement for a deleted one),
+        or InvalidDocument for a bad row."""
         with self.reading() as conn:
             return self.load_on(conn, engagement_id)
 
@@ -222,6 +225,8 @@ class SqlStore:
         row = conn.execute(self._select_snapshot, {"id": engagement_id}).first()
         if row is None:
             raise UnknownEngagement(engagement_id)
+        if row.phase == DELETED_PHASE:
+            raise deletion_of(self.codec, engagement_id, row)
         state = self.codec.load_state(row.snapshot)
         if not state.history and row.version:
             # The row's snapshot leaves the history out: it lives, append-only, in its own table.
@@ -315,6 +320,51 @@ class SqlStore:
             return None
         method = self._method_of(state)
         return deadlines(method, state) if is_live(method, state) else ()
+
+    def delete(
+        self,
+        engagement_id: str,
+        *,
+        expected_version: int,
+        actor: str,
+        at: dt.datetime | None = None,
+        reason: str | None = None,
+    ) -> EngagementDeleted:
+        """Delete an engagement and everything the store holds of it; returns the event that
+        records the deletion, which the outbox delivers after the engagement's other events.
+
+        For data that must go (a participant's right to erasure, a retention period, an
+        engagement created by mistake). In one transaction, if the engagement is still at
+        ``expected_version`` (else ``ConcurrencyConflict``, as for a save): its snapshot,
+        history, participants, deadline-index rows, reminder ledger and delivered outbox events
+        are removed, and an ``EngagementDeleted`` event is added to the outbox. Events not yet
+        delivered stay and reach the handlers first; handlers that keep copies of the
+        engagement delete theirs on ``EngagementDeleted``.
+
+        The id stays taken: ``load`` raises ``DeletedEngagement`` (an ``UnknownEngagement``
+        saying when and by whom), ``ids`` leaves it out, and creating an engagement with the
+        same id raises ``ConcurrencyConflict``, since its events would reuse the old events'
+        ids. ``at`` (default: the store's clock) must carry a time zone; ``actor`` and ``reason``
+        are the operator's words and are kept in the event. Nothing is written when it raises.
+        """
+        as_text(engagement_id, "engagement_id", what="delete")
+        as_count(expected_version, "expected_version", what="delete")
+        if not isinstance(actor, str) or not actor.strip():
+            raise InvalidInput("delete", [Problem("$.actor", "must be a non-empty text")])
+        if reason is not None:
+            as_text(reason, "reason", what="delete")
+        when = as_instant(at if at is not None else self.clock.now())
+        with self.engine.begin() as conn:
+            return delete_on(
+                conn,
+                self.tables,
+                self.codec,
+                engagement_id=engagement_id,
+                expected_version=expected_version,
+                actor=actor,
+                at=when,
+                reason=reason,
+            )
 
     def enqueue(self, conn: sa.Connection, events: Sequence[Event]) -> None:
         """Add ``events`` to the outbox, in order, inside the transaction ``conn`` holds."""

@@ -324,6 +324,18 @@ def test_relay_refuses_bad_arguments_by_name(
     assert _pending(store) == 1  # nothing was delivered or marked
 
 
+def test_relay_names_every_bad_count_at_once(tmp_path: Path) -> None:
+    """A bad attempt limit and a bad batch size are refused together, each at its path, in the
+    words the store's other counts use (``as_count``)."""
+    store = SqlStore.open(tmp_path / "store.sqlite3")
+    with pytest.raises(InvalidInput) as refused:
+        Relay(store, lambda e: None, max_attempts=0, batch_size=True)
+    assert [str(problem) for problem in refused.value.problems] == [
+        "$.max_attempts: must be at least 1",
+        "$.batch_size: expected an integer, got bool",
+    ]
+
+
 def test_an_event_bus_is_accepted_as_handler(tmp_path: Path) -> None:
     """An EventBus passes the handler check and hears the events."""
     store = SqlStore.open(tmp_path / "store.sqlite3")

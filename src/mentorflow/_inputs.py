@@ -29,6 +29,7 @@ __all__ = [
     "as_count",
     "as_instant",
     "as_text",
+    "count_problems",
     "items_of",
     "materialised",
     "problems_when_written",
@@ -95,13 +96,18 @@ def as_count(value: object, field: str, *, what: str, minimum: int = 1) -> int:
 
     ``True`` is refused although Python counts it as 1: it is never meant as a number here.
     """
+    if type(value) is int and value >= minimum:
+        return value
+    raise InvalidInput(what, count_problems(value, field, minimum=minimum))
+
+
+def count_problems(value: object, field: str, *, minimum: int = 1) -> list[Problem]:
+    """What ``as_count`` would refuse in ``value``, for a check that gathers every argument's."""
     if type(value) is not int:
-        raise InvalidInput(
-            what, [Problem(f"$.{field}", f"expected an integer, got {type(value).__name__}")]
-        )
+        return [Problem(f"$.{field}", f"expected an integer, got {type(value).__name__}")]
     if value < minimum:
-        raise InvalidInput(what, [Problem(f"$.{field}", f"must be at least {minimum}")])
-    return value
+        return [Problem(f"$.{field}", f"must be at least {minimum}")]
+    return []
 
 
 def as_text(value: object, field: str, *, what: str) -> str:

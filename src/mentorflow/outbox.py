@@ -44,6 +44,7 @@ from mentorflow._attempts_begun import (
     forget_statement,
     stopped_error,
 )
+from mentorflow._inputs import count_problems
 from mentorflow._relay_turn import relay_turn
 from mentorflow._sqlschema import utc_text
 from mentorflow._write_checks import is_number
@@ -459,11 +460,8 @@ def _check_arguments(
         problems.append(Problem("$.handler", f"must be a callable or an EventBus, not {handler!r}"))
     if not callable(sleep):
         problems.append(Problem("$.sleep", f"must be a callable, not {sleep!r}"))
-    for name, value in (("max_attempts", max_attempts), ("batch_size", batch_size)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            problems.append(
-                Problem(f"$.{name}", f"must be an integer of at least 1, not {value!r}")
-            )
+    problems += count_problems(max_attempts, "max_attempts")
+    problems += count_problems(batch_size, "batch_size")
     if backoff is not None and not isinstance(backoff, Backoff):
         problems.append(Problem("$.backoff", f"must be a Backoff, not {backoff!r}"))
     if problems:

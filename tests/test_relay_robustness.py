@@ -245,6 +245,21 @@ def test_an_operator_dead_letters_a_pending_event_and_replays_it(tmp_path: Path)
     assert seen == [1, 2, 3]
 
 
+def test_one_relay_dead_letters_several_events_each_with_its_reason(tmp_path: Path) -> None:
+    """Successive dead_letter calls on one relay mark each named event with its own reason and
+    leave the others pending."""
+    store = SqlStore.open(tmp_path / "store.sqlite3")
+    ids = [store.outbox(bologna(store, name).id)[0].event_id for name in ("a", "b", "c")]
+    relay = Relay(store, lambda e: None, clock=FrozenClock(LATER))
+    relay.dead_letter(ids[0], "poison: incident 1")
+    relay.dead_letter(ids[2], "poison: incident 3")
+    assert {e.event_id: (e.status, e.last_error) for e in store.outbox()} == {
+        ids[0]: (OutboxStatus.DEAD, "poison: incident 1"),
+        ids[1]: (OutboxStatus.PENDING, None),
+        ids[2]: (OutboxStatus.DEAD, "poison: incident 3"),
+    }
+
+
 # -- settings ----------------------------------------------------------------------------------
 
 

@@ -228,6 +228,12 @@ class Relay:
         self._mark_if_unchanged = self._mark.where(
             o.c.status == OutboxStatus.PENDING, o.c.attempts == sa.bindparam("b_attempts")
         )
+        # ``dead_letter``: only a pending event, so one delivered or dead already is refused.
+        self._dead_letter = (
+            o.update()
+            .where(o.c.event_id == sa.bindparam("b_event_id"), o.c.status == OutboxStatus.PENDING)
+            .values(status=OutboxStatus.DEAD, last_error=sa.bindparam("b_reason"))
+        )
 
     def run_once(self) -> RelayReport:
         """Deliver every event that is ready now, up to ``batch_size``; returns what happened.
@@ -400,12 +406,9 @@ class Relay:
             raise InvalidInput(
                 "dead_letter", [Problem("$.reason", "must be a non-empty text saying why")]
             )
-        o = self.store.tables.outbox
         with self.store.engine.begin() as conn:
             result = conn.execute(
-                o.update()
-                .where(o.c.event_id == event_id, o.c.status == OutboxStatus.PENDING)
-                .values(status=OutboxStatus.DEAD, last_error=reason[:_ERROR_KEPT])
+                self._dead_letter, {"b_event_id": event_id, "b_reason": reason[:_ERROR_KEPT]}
             )
             # After the update, which waits for a relay that holds the event: see ``replay``.
             conn.execute(forget_event_statement(self.store.tables, event_id))

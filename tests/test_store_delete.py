@@ -421,3 +421,51 @@ def test_the_deletion_event_does_not_name_the_participants(store: SqlStore) -> N
     payloads = [tombstone] + [store.codec.dumps(entry.event) for entry in store.outbox("gone")]
     assert names
     assert not [n for n in names for text in payloads if n in text]
+
+
+def _toggled_version(engagement: StoredEngagement) -> int:
+    toggle(engagement)
+    return engagement.version
+
+
+def test_saves_racing_a_delete_either_commit_before_it_or_write_nothing(store: SqlStore) -> None:
+    """Four threads keep toggling one engagement (retrying conflicts) while it is deleted: every
+    save that returned is in the outbox before the deletion, every other one wrote nothing, and
+    the event sequences run on without a gap."""
+    target = bologna(store, "raced")
+    saved: list[int] = []  # the version each successful save made
+    ended: list[BaseException] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        try:
+            while True:
+                version = retry_action(store, "raced", _toggled_version, attempts=50)
+                with lock:
+                    saved.append(version)
+        except DeletedEngagement as gone:
+            ended.append(gone)
+        except BaseException as error:  # anything else fails the test below
+            ended.append(error)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    while len(saved) < 12 and not ended:
+        threading.Event().wait(0.005)
+    deletion = None
+    while deletion is None:
+        version = StoredEngagement.load(store, "raced").version
+        try:
+            deletion = store.delete("raced", expected_version=version, actor=ADMIN, at=LATER)
+        except ConcurrencyConflict:
+            continue  # a save came first: decide again on the version it made
+    for thread in threads:
+        thread.join(timeout=60)
+    assert [type(e) for e in ended] == [DeletedEngagement] * 4
+    assert sorted(saved) == list(range(2, deletion.version + 1))
+    events = [e.event for e in store.outbox("raced")]
+    assert [e.sequence for e in events] == list(range(1, deletion.sequence + 1))
+    assert events[-1] == deletion
+    assert len(events) == 1 + 2 * len(saved) + 1  # creation, two per toggle, the deletion
+    assert target.version == 1

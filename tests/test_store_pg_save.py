@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import pendulum
 import pytest
 import sqlalchemy as sa
 from hypothesis import given, settings
@@ -150,15 +151,67 @@ def test_a_save_replaces_a_connection_killed_between_saves_and_writes_once(
     store.close()
 
 
-def test_a_store_opened_by_url_pings_before_use(open_pg: OpenStore) -> None:
-    """SqlStore.open pings a pooled connection at checkout: a read right after the server
-    dropped it gets a live one instead of an error."""
+def test_a_read_on_a_connection_the_server_dropped_runs_again(open_pg: OpenStore) -> None:
+    """A read right after the server dropped its pooled connection gets its answer, not an
+    error: the store's reads run again on a fresh connection, and a block of the host's in
+    ``store.reading()`` gets a connection pinged at checkout."""
     store = open_pg()
     bologna(store)
+    for read in (
+        lambda: store.load(ID).version,
+        lambda: len(store.history(ID)),
+        lambda: len(store.ids()),
+        lambda: len(store.outbox(ID)),
+        lambda: len(store.due_before(pendulum.datetime(2030, 1, 1, tz="UTC"))),
+    ):
+        expected = read()
+        killed = _backend_pid(store)
+        _terminate(killed)
+        assert read() == expected
+        assert _backend_pid(store) != killed
     killed = _backend_pid(store)
     _terminate(killed)
-    assert store.load(ID).version == 1
-    assert _backend_pid(store) != killed
+    with store.reading() as conn:
+        assert store.load_on(conn, ID).version == 1
+
+
+def test_the_stores_reads_do_not_ping_first(open_pg: OpenStore) -> None:
+    """One round trip fewer per read: ``load``, ``history``, ``ids``, ``outbox`` and
+    ``due_before`` take a pooled connection without pinging it (a broken one makes the read run
+    again, above), while the host's own ``store.reading()`` blocks keep the checkout ping."""
+    store = open_pg()
+    bologna(store)
+    pings: list[object] = []
+    ping = store.engine.dialect.do_ping
+
+    def counted(dbapi_connection: object) -> bool:
+        pings.append(dbapi_connection)
+        return ping(dbapi_connection)
+
+    store.engine.dialect.do_ping = counted  # type: ignore[method-assign]  # counts, then pings
+    store.load(ID)
+    store.history(ID)
+    store.ids()
+    store.outbox(ID)
+    store.due_before(pendulum.datetime(2030, 1, 1, tz="UTC"))
+    assert pings == []
+    with store.reading() as conn:
+        store.load_on(conn, ID)
+    assert len(pings) == 1
+
+
+def test_a_read_whose_connection_is_cut_mid_statement_runs_again(
+    open_pg: OpenStore, proxy: CuttingProxy
+) -> None:
+    """The network cuts a read's connection after the server answered: the read runs again on
+    a new connection and returns the stored engagement."""
+    direct = open_pg()
+    bologna(direct, "cut-this-read")
+    store = open_pg(_through(proxy))
+    assert store.load("cut-this-read").version == 1  # the pool holds a connection now
+    proxy.arm(b"cut-this-read", "before the answer comes back")
+    assert store.load("cut-this-read") == direct.load("cut-this-read")
+    assert proxy.cut.is_set()
 
 
 @pytest.fixture

@@ -39,6 +39,7 @@ __all__ = [
     "WriteStatements",
     "cursor_of",
     "ping_on_checkout",
+    "unpinged",
     "write_transaction",
 ]
 
@@ -407,6 +408,17 @@ def ping_on_checkout(engine: sa.Engine) -> None:
                 # As a failed pre-ping: the pool drops its older connections and reconnects.
                 raise sa.exc.InvalidatePoolError() from error
             raise
+
+
+@contextmanager
+def unpinged() -> Iterator[None]:
+    """Connections checked out inside the block are not pinged: for work that finds out for
+    itself what a broken connection did (a one-statement save, a read that can run again)."""
+    token = _UNPINGED.set(True)
+    try:
+        yield
+    finally:
+        _UNPINGED.reset(token)
 
 
 def cursor_of(connection: sa.Connection) -> Any:

@@ -17,7 +17,7 @@ import datetime as dt
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pendulum
 import sqlalchemy as sa
@@ -55,7 +55,7 @@ from mentorflow._sqlschema import (
     check_sqlite_file,
     migrate_schema,
 )
-from mentorflow._sqlwrite import GuardedWrite, WriteStatements, cursor_of
+from mentorflow._sqlwrite import GuardedWrite, WriteStatements, cursor_of, unpinged
 from mentorflow.clock import Clock
 from mentorflow.compiled import CompiledMethod
 from mentorflow.deadline_index import DueDeadline
@@ -73,6 +73,8 @@ from mentorflow.store import OutboxEntry
 from mentorflow.versions import MethodRegistry
 
 __all__ = ["SqlStore", "WallClock"]
+
+T = TypeVar("T")
 
 
 class WallClock:
@@ -211,13 +213,27 @@ class SqlStore:
                 conn.execution_options(isolation_level="AUTOCOMMIT")
             yield conn
 
+    def _read(self, work: Callable[[sa.Connection], T]) -> T:
+        """``work``, a read, on a ``reading`` connection that is not pinged first: one round
+        trip fewer per read on PostgreSQL. A read changes nothing, so when the pooled
+        connection turns out to be broken it simply runs again, on a connection pinged at
+        checkout as usual (which also has the pool drop the other connections of a server that
+        restarted)."""
+        try:
+            with unpinged(), self.reading() as conn:
+                return work(conn)
+        except sa.exc.DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+        with self.reading() as conn:
+            return work(conn)
+
     # -- engagements ---------------------------------------------------------------------------
 
     def load(self, engagement_id: str) -> EngagementState:
         """The current snapshot; raises UnknownEngagement (DeletedEngagement for a deleted one),
         or InvalidDocument for a bad row."""
-        with self.reading() as conn:
-            return self.load_on(conn, engagement_id)
+        return self._read(lambda conn: self.load_on(conn, engagement_id))
 
     def load_on(self, conn: sa.Connection, engagement_id: str) -> EngagementState:
         """``load``, read on ``conn``: inside a transaction the caller holds."""
@@ -377,8 +393,7 @@ class SqlStore:
     def history(self, engagement_id: str) -> tuple[HistoryEntry, ...]:
         """The append-only history rows of one engagement, oldest first."""
         as_text(engagement_id, "engagement_id", what="history")
-        with self.reading() as conn:
-            return history_on(conn, self.tables, self.codec, engagement_id)
+        return self._read(lambda conn: history_on(conn, self.tables, self.codec, engagement_id))
 
     def ids(
         self,
@@ -405,8 +420,7 @@ class SqlStore:
             after=after,
             limit=limit,
         )
-        with self.reading() as conn:
-            return tuple(conn.execute(query).scalars())
+        return self._read(lambda conn: tuple(conn.execute(query).scalars()))
 
     def due_before(self, instant: dt.datetime, limit: int = 1000) -> tuple[DueDeadline, ...]:
         """Unmet deadlines of live engagements due before ``instant``, earliest first.
@@ -416,8 +430,9 @@ class SqlStore:
         InvalidInput names the argument.
         """
         instant, limit = due_arguments(instant, limit)
-        with self.reading() as conn:
-            return deadline_index.due_before(conn, self.tables.deadlines, instant, limit)
+        return self._read(
+            lambda conn: deadline_index.due_before(conn, self.tables.deadlines, instant, limit)
+        )
 
     def due_query_plan(self, instant: dt.datetime, limit: int = 1000) -> tuple[str, ...]:
         """How the database runs ``due_before`` (SQLite ``EXPLAIN QUERY PLAN``, else ``EXPLAIN``)."""
@@ -441,8 +456,7 @@ class SqlStore:
         ``attempts`` includes it and ``last_error`` says the relay stopped during it.
         """
         query = outbox_query(self.tables, engagement_id, status)
-        with self.reading() as conn:
-            rows = conn.execute(query).all()
+        rows = self._read(lambda conn: conn.execute(query).all())
         return tuple(outbox_entry(self.codec, r) for r in rows)
 
     def prune_outbox(self, delivered_before: dt.datetime, *, limit: int = 10_000) -> int:

@@ -20,6 +20,7 @@ import orjson
 import pendulum
 import sqlalchemy as sa
 
+from mentorflow._inputs import as_count, as_text
 from mentorflow._sqlrows import outbox_row
 from mentorflow._sqlschema import DELETED_PHASE, Tables, utc_text
 from mentorflow.events import EngagementDeleted, event_id
@@ -27,13 +28,26 @@ from mentorflow.exceptions import (
     ConcurrencyConflict,
     DeletedEngagement,
     InvalidDocument,
+    InvalidInput,
     Problem,
     UnknownEngagement,
 )
 from mentorflow.serialization import Codec
 from mentorflow.store import OutboxStatus
 
-__all__ = ["delete_on", "deletion_of", "is_live_row"]
+__all__ = ["check_delete_arguments", "delete_on", "deletion_of", "is_live_row"]
+
+
+def check_delete_arguments(
+    engagement_id: object, expected_version: object, actor: object, reason: object
+) -> None:
+    """InvalidInput naming the first of ``SqlStore.delete``'s arguments it cannot take."""
+    as_text(engagement_id, "engagement_id", what="delete")
+    as_count(expected_version, "expected_version", what="delete")
+    if not isinstance(actor, str) or not actor.strip():
+        raise InvalidInput("delete", [Problem("$.actor", "must be a non-empty text")])
+    if reason is not None:
+        as_text(reason, "reason", what="delete")
 
 
 def is_live_row(tables: Tables) -> sa.ColumnElement[bool]:

@@ -25,8 +25,8 @@ import sqlalchemy as sa
 from mentorflow import deadline_index
 from mentorflow._attempts_begun import forget_event_statement
 from mentorflow._change import Change
-from mentorflow._inputs import as_count, as_instant, as_text
-from mentorflow._sqldelete import delete_on, deletion_of, is_live_row
+from mentorflow._inputs import as_instant, as_text
+from mentorflow._sqldelete import check_delete_arguments, delete_on, deletion_of, is_live_row
 from mentorflow._sqlengine import open_engine
 from mentorflow._sqlreads import (
     due_arguments,
@@ -363,12 +363,7 @@ class SqlStore:
         ids. ``at`` (default: the store's clock) must carry a time zone; ``actor`` and ``reason``
         are the operator's words and are kept in the event. Nothing is written when it raises.
         """
-        as_text(engagement_id, "engagement_id", what="delete")
-        as_count(expected_version, "expected_version", what="delete")
-        if not isinstance(actor, str) or not actor.strip():
-            raise InvalidInput("delete", [Problem("$.actor", "must be a non-empty text")])
-        if reason is not None:
-            as_text(reason, "reason", what="delete")
+        check_delete_arguments(engagement_id, expected_version, actor, reason)
         when = as_instant(at if at is not None else self.clock.now())
         with self.engine.begin() as conn:
             return delete_on(

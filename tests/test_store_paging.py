@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pendulum
 import pytest
 
 from _stores import BACKENDS, CREATED, FACILITATOR, bologna, open_store
@@ -21,8 +22,8 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStore]:
     for opened in open_store(request.param, tmp_path):
         for n, engagement_id in enumerate(IDS):
             engagement = bologna(opened, engagement_id)
-            if n % 2:
-                engagement.fire("confirm_match", actor=FACILITATOR, at=CREATED)
+            if n % 2:  # matched on day n, so the last actions fall on different days
+                engagement.fire("confirm_match", actor=FACILITATOR, at=CREATED.add(days=n))
         yield opened
 
 
@@ -41,9 +42,18 @@ def _pages(
     raise AssertionError(f"paging by {size} never ended: {pages[-3:]}")
 
 
-@pytest.mark.parametrize("filters", [{}, {"phase": "preparation"}, {"phase": "matchmaking"}])
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {},
+        {"phase": "preparation"},
+        {"phase": "matchmaking"},
+        {"last_action_before": CREATED.add(days=6)},
+        {"phase": "preparation", "last_action_before": CREATED.add(days=6)},
+    ],
+)
 def test_pages_of_every_size_add_up_to_the_whole_listing(
-    store: SqlStore, filters: dict[str, str]
+    store: SqlStore, filters: dict[str, Any]
 ) -> None:
     whole = store.ids(**filters)
     assert whole
@@ -66,7 +76,13 @@ def test_engagements_added_between_pages_are_never_skipped_or_repeated(store: Sq
 
 @pytest.mark.parametrize(
     ("arguments", "path"),
-    [({"limit": 0}, "$.limit"), ({"limit": True}, "$.limit"), ({"after": 3}, "$.after")],
+    [
+        ({"limit": 0}, "$.limit"),
+        ({"limit": True}, "$.limit"),
+        ({"after": 3}, "$.after"),
+        ({"last_action_before": pendulum.naive(2017, 6, 5)}, "$.last_action_before"),
+        ({"last_action_before": "2017-06-05"}, "$.last_action_before"),
+    ],
 )
 def test_bad_paging_arguments_are_refused_by_name(
     store: SqlStore, arguments: dict[str, Any], path: str
@@ -74,3 +90,19 @@ def test_bad_paging_arguments_are_refused_by_name(
     with pytest.raises(InvalidInput) as refused:
         store.ids(**arguments)
     assert [p.path for p in refused.value.problems] == [path]
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Brussels", "America/New_York"])
+def test_last_action_before_lists_the_engagements_nobody_acted_on_since(
+    store: SqlStore, zone: str
+) -> None:
+    """Whatever the zone of the time asked about, the engagements listed are exactly those whose
+    last history entry is earlier (a retention job's question)."""
+    last_actions = {i: store.load(i).history[-1].at for i in IDS}
+    for hours in range(-1, 12 * 24, 7):
+        cut = CREATED.add(hours=hours).in_tz(zone)
+        expected = sorted(i for i, at in last_actions.items() if at < cut)
+        assert store.ids(last_action_before=cut) == tuple(expected)
+        matched = sorted(i for i in expected if store.load(i).phase == "preparation")
+        assert store.ids(phase="preparation", last_action_before=cut) == tuple(matched)
+    assert store.ids(last_action_before=CREATED) == ()  # the creations are not before it

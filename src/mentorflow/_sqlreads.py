@@ -94,6 +94,7 @@ def ids_query(
     due_before: dt.datetime | None,
     after: str | None = None,
     limit: int | None = None,
+    last_action_before: dt.datetime | None = None,
 ) -> sa.Select[Any]:
     """The query behind ``SqlStore.ids``; InvalidInput for an argument it cannot take."""
     for field, value in (("phase", phase), ("organisation_id", organisation_id), ("after", after)):
@@ -112,6 +113,9 @@ def ids_query(
     if due_before is not None:
         instant = as_instant(due_before, "due_before")
         query = query.where(e.c.next_deadline.is_not(None), e.c.next_deadline < utc_text(instant))
+    if last_action_before is not None:
+        instant = as_instant(last_action_before, "last_action_before")
+        query = query.where(e.c.updated_at < utc_text(instant))
     if after is not None:
         query = query.where(e.c.id > after)  # keyset paging: a range on the primary key
     if limit is not None:

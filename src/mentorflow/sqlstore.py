@@ -398,10 +398,13 @@ class SqlStore:
         due_before: dt.datetime | None = None,
         after: str | None = None,
         limit: int | None = None,
+        last_action_before: dt.datetime | None = None,
     ) -> tuple[str, ...]:
-        """Engagement ids by phase, by participating city or organisation, or by next deadline,
-        in id order.
+        """Engagement ids by phase, by participating city or organisation, by next deadline, or
+        by the time of their last action, in id order. Deleted engagements are never listed.
 
+        ``last_action_before`` finds engagements nobody has acted on since a time: with
+        ``phase="closed"`` or ``"cancelled"``, those a retention period has run out for. It and
         ``due_before`` must carry a time zone, as the time of an action must: a naive datetime
         is refused (``InvalidInput``), not taken as UTC. For pages, give ``limit`` (at least 1)
         and, for each next page, ``after`` the last id of the page before: a page never skips
@@ -414,6 +417,7 @@ class SqlStore:
             due_before=due_before,
             after=after,
             limit=limit,
+            last_action_before=last_action_before,
         )
         return self._read(lambda conn: tuple(conn.execute(query).scalars()))
 

@@ -380,6 +380,7 @@ class DeletionMachine(RuleBasedStateMachine):
     @invariant()
     def deleted_engagements_are_gone_but_their_ids_are_taken(self) -> None:
         assert set(self.store.ids()) == set(self.NAMES) - self.deleted
+        assert [d.engagement_id for d in self.store.deletions()] == sorted(self.deleted)
         for name in self.deleted:
             with pytest.raises(DeletedEngagement):
                 self.store.load(name)
@@ -469,3 +470,30 @@ def test_saves_racing_a_delete_either_commit_before_it_or_write_nothing(store: S
     assert events[-1] == deletion
     assert len(events) == 1 + 2 * len(saved) + 1  # creation, two per toggle, the deletion
     assert target.version == 1
+
+
+def test_the_deletions_are_listed_in_id_order_and_outlive_the_outbox(store: SqlStore) -> None:
+    for name in ("d", "a", "e", "b", "c"):
+        bologna(store, name)
+    deleted = {
+        name: store.delete(name, expected_version=1, actor=ADMIN, at=LATER.add(hours=n))
+        for n, name in enumerate(("e", "a", "c"))
+    }
+    Relay(store, lambda e: None, clock=FrozenClock(LATER)).run_once()
+    assert store.prune_outbox(LATER.add(days=1)) > 0
+    assert store.outbox("a") == ()  # the deletion event was delivered and pruned
+    assert store.deletions() == (deleted["a"], deleted["c"], deleted["e"])
+    assert store.deletions(limit=2) == (deleted["a"], deleted["c"])
+    assert store.deletions(after="c", limit=2) == (deleted["e"],)
+    assert store.ids() == ("b", "d")
+
+
+@pytest.mark.parametrize(
+    ("arguments", "path"), [({"limit": 0}, "$.limit"), ({"after": 3}, "$.after")]
+)
+def test_bad_arguments_to_deletions_are_named(
+    store: SqlStore, arguments: dict[str, Any], path: str
+) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        store.deletions(**arguments)
+    assert [p.path for p in refused.value.problems] == [path]

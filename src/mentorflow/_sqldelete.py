@@ -35,7 +35,13 @@ from mentorflow.exceptions import (
 from mentorflow.serialization import Codec
 from mentorflow.store import OutboxStatus
 
-__all__ = ["check_delete_arguments", "delete_on", "deletion_of", "is_live_row"]
+__all__ = [
+    "check_delete_arguments",
+    "delete_on",
+    "deletion_of",
+    "deletions_query",
+    "is_live_row",
+]
 
 
 def check_delete_arguments(
@@ -55,9 +61,25 @@ def is_live_row(tables: Tables) -> sa.ColumnElement[bool]:
     return tables.engagements.c.phase != DELETED_PHASE
 
 
+def deletions_query(tables: Tables, *, after: str | None, limit: int | None) -> sa.Select[Any]:
+    """The tombstones in id order, after ``after`` and at most ``limit`` (as ``ids`` pages);
+    InvalidInput for an argument it cannot take."""
+    if after is not None:
+        as_text(after, "after", what="query")
+    if limit is not None:
+        as_count(limit, "limit", what="query")
+    e = tables.engagements
+    query = sa.select(e.c.id, e.c.snapshot).where(e.c.phase == DELETED_PHASE).order_by(e.c.id)
+    if after is not None:
+        query = query.where(e.c.id > after)
+    if limit is not None:
+        query = query.limit(limit)
+    return query
+
+
 def deletion_of(codec: Codec, engagement_id: str, row: Any) -> DeletedEngagement:
-    """The refusal to read or change a deleted engagement, from its row (``phase``,
-    ``snapshot``)."""
+    """The refusal to read or change a deleted engagement, from its row's ``snapshot`` (the
+    deletion event)."""
     deletion = codec.load_event(row.snapshot)
     if not isinstance(deletion, EngagementDeleted):
         raise InvalidDocument(

@@ -26,7 +26,13 @@ from mentorflow import deadline_index
 from mentorflow._attempts_begun import forget_event_statement
 from mentorflow._change import Change
 from mentorflow._inputs import as_instant, as_text
-from mentorflow._sqldelete import check_delete_arguments, delete_on, deletion_of, is_live_row
+from mentorflow._sqldelete import (
+    check_delete_arguments,
+    delete_on,
+    deletion_of,
+    deletions_query,
+    is_live_row,
+)
 from mentorflow._sqlengine import open_engine
 from mentorflow._sqlreads import (
     due_arguments,
@@ -376,6 +382,16 @@ class SqlStore:
                 at=when,
                 reason=reason,
             )
+
+    def deletions(
+        self, *, after: str | None = None, limit: int | None = None
+    ) -> tuple[EngagementDeleted, ...]:
+        """The record of every deleted engagement (when, by whom, at which version and why),
+        in engagement id order, paged as ``ids`` is: the tombstones ``delete`` leaves, which are
+        kept when the outbox is pruned."""
+        query = deletions_query(self.tables, after=after, limit=limit)
+        rows = self._read(lambda conn: conn.execute(query).all())
+        return tuple(deletion_of(self.codec, row.id, row).deletion for row in rows)
 
     def enqueue(self, conn: sa.Connection, events: Sequence[Event]) -> None:
         """Add ``events`` to the outbox, in order, inside the transaction ``conn`` holds."""

@@ -4,6 +4,7 @@ and handlers hear of the deletion after every event still undelivered."""
 from __future__ import annotations
 
 import shutil
+import sqlite3
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -497,3 +498,48 @@ def test_bad_arguments_to_deletions_are_named(
     with pytest.raises(InvalidInput) as refused:
         store.deletions(**arguments)
     assert [p.path for p in refused.value.problems] == [path]
+
+
+def test_a_deleted_engagement_leaves_no_trace_in_the_sqlite_files(tmp_path: Path) -> None:
+    """With the log checkpointed, neither the database file nor its log holds the deleted
+    engagement's title, a reason given in its history, or an earlier snapshot of it, even where
+    SQLite's build leaves secure delete off (as this test's first listener sets it)."""
+    path = tmp_path / "erased.sqlite3"
+    store = SqlStore.open(path)
+    store.engine.dispose()
+
+    def build_default_off(dbapi_connection: Any, _: object) -> None:
+        dbapi_connection.execute("PRAGMA secure_delete=OFF")
+
+    sa.event.listen(store.engine, "connect", build_default_off, insert=True)
+    try:
+        plan = bologna(store, "kept").state
+        gone = StoredEngagement.start(
+            bologna(store, "template").method,
+            store=store,
+            id="gone",
+            title="Qzx secret title",
+            organisations=plan.organisations,
+            participants=plan.participants,
+            actor=plan.history[0].actor,
+            at=CREATED,
+        )
+        for hour in range(10):  # earlier snapshots, overwritten, and reasons in history and events
+            at = CREATED.add(hours=hour)
+            if gone.phase == "paused":
+                gone.fire("resume", actor=plan.history[0].actor, at=at)
+            else:
+                gone.fire("pause", actor=plan.history[0].actor, at=at, reason="Qzx reason")
+        Relay(store, lambda e: None, clock=FrozenClock(LATER)).run_once()
+        with store.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA secure_delete").scalar_one() == 1
+        store.delete("gone", expected_version=gone.version, actor=ADMIN, at=LATER)
+    finally:
+        store.close()
+    with sqlite3.connect(path) as raw:
+        raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    raw.close()
+    files = [path, path.with_name(path.name + "-wal")]
+    data = b"".join(f.read_bytes() for f in files if f.exists())
+    assert b"Qzx" not in data
+    assert plan.title.encode() in data  # the engagement kept is all there

@@ -80,8 +80,8 @@ def _first_connection(engine: sa.Engine) -> None:
 
 
 def _with_sqlite_settings(engine: sa.Engine, busy_timeout: float) -> sa.Engine:
-    """``engine`` with the store's SQLite settings: WAL mode, the busy timeout, and writers that
-    begin with ``BEGIN IMMEDIATE``."""
+    """``engine`` with the store's SQLite settings: WAL mode, the busy timeout, secure delete,
+    and writers that begin with ``BEGIN IMMEDIATE``."""
     on_disk = sqlite_file(engine.url) is not None  # an in-memory database has no log to keep
 
     @sa_event.listens_for(engine, "connect")
@@ -90,6 +90,10 @@ def _with_sqlite_settings(engine: sa.Engine, busy_timeout: float) -> sa.Engine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
+        # Deleted and overwritten content is zeroed in the file, not left in free space: what
+        # SqlStore.delete removes (and every earlier snapshot) is gone from the database file
+        # on every SQLite build, not only on those compiled with it on.
+        cursor.execute("PRAGMA secure_delete=ON")
         if on_disk:
             _write_ahead_log(cursor, busy_timeout)
         cursor.close()

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pendulum
 import pytest
+import sqlalchemy as sa
 
 from _cli import assert_one_line_error, run_cli
+from _stores import PG_URL, drop_schema, store_target
 from mentorflow import compiled
 from mentorflow import rock2017 as rock
 from mentorflow.sqlstore import SqlStore
@@ -446,3 +448,58 @@ def test_delete_at_a_stale_version_or_of_an_unknown_engagement_is_one_line(
     assert gone.stdout.startswith(f"deleted {UNMATCHED} at version 1; event {UNMATCHED}#")
     again = run_cli("delete", str(database), UNMATCHED, "--actor", "admin", cwd=database.parent)
     assert_one_line_error(again, UNMATCHED, "was deleted at version 1", "admin")
+
+
+def test_copy_moves_the_whole_store_into_a_new_file(database: Path) -> None:
+    """`copy` creates the target, and the target answers as the source does."""
+    target = database.parent / "copy.sqlite3"
+    result = run_cli("copy", str(database), str(target), "--json", cwd=database.parent)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["rows"]["engagements"] == len(rock.programme())
+    status = [
+        json.loads(
+            run_cli(
+                "status",
+                str(db),
+                "--at",
+                "2018-01-15T09:00+01:00",
+                "--json",
+                cwd=database.parent,
+            ).stdout
+        )
+        for db in (database, target)
+    ]
+    assert status[0] == status[1]
+    again = run_cli("copy", str(database), str(target), cwd=database.parent)
+    assert_one_line_error(again, "$.target", "copy into an empty store")
+
+
+def test_copy_into_postgresql_masks_the_password_it_prints(database: Path, tmp_path: Path) -> None:
+    """From SQLite into PostgreSQL (a schema of its own, through the URL's search_path)."""
+    _, schema = store_target("postgresql", tmp_path)
+    assert schema is not None
+    engine = sa.create_engine(PG_URL)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    engine.dispose()
+    url = sa.make_url(PG_URL).set(
+        password="s3cret-pw", query={"options": f"-csearch_path={schema}"}
+    )
+    try:
+        result = run_cli(
+            "copy", str(database), url.render_as_string(hide_password=False), "--json",
+            cwd=database.parent,
+        )  # fmt: skip
+        # The server trusts local connections, so the password is accepted and never shown.
+        assert result.returncode == 0, result.stderr
+        assert "s3cret-pw" not in result.stdout
+        summary = json.loads(result.stdout)
+        assert summary["rows"]["engagements"] == len(rock.programme())
+        copied = SqlStore.open(PG_URL, schema=schema, create=False)
+        try:
+            assert copied.ids() == tuple(sorted(plan.id for plan in rock.programme()))
+        finally:
+            copied.close()
+    finally:
+        drop_schema(schema)

@@ -364,3 +364,30 @@ def delete_engagement(
             engagement_id, expected_version=expected, actor=actor, reason=reason
         )
     return default_codec().dump(deletion)
+
+
+# -- copy ------------------------------------------------------------------------------------
+
+
+def copy_store(source: str, target: str) -> dict[str, Any]:
+    """Copy the store at ``source`` into a new or empty store at ``target`` (created and
+    migrated if need be); returns the rows each table got, and both places with any password
+    in their URLs masked."""
+    from mentorflow.sqlstore import SqlStore
+
+    with opened(source) as origin:
+        destination = SqlStore.open(target)
+        try:
+            counts = origin.copy_to(destination)
+        finally:
+            destination.close()
+    return {"source": _shown(source), "target": _shown(target), "rows": counts}
+
+
+def _shown(database: str) -> str:
+    """A database as it may be printed: a URL's password masked."""
+    if "://" not in database:
+        return database
+    from sqlalchemy import make_url
+
+    return make_url(database).render_as_string(hide_password=True)

@@ -1,5 +1,5 @@
 """The ``mentorflow`` command line: demo, lint, diagram, explain, status, relay, outbox, replay,
-delete and prune-outbox.
+delete, copy and prune-outbox.
 
 Exit codes: 0 success; 1 the answer is "no" (lint found problems, the verdict refuses);
 2 the command could not run (bad arguments, missing file, unknown method or engagement). An error
@@ -298,6 +298,35 @@ def delete(
         typer.echo(
             f"deleted {engagement} at version {deletion['version']}; event {deletion['id']} "
             "tells the handlers at the next relay"
+        )
+
+
+@app.command()
+def copy(
+    source: DatabaseArg,
+    target: Annotated[
+        str,
+        typer.Argument(
+            help="The empty store to copy into: a SQLite file path or a database URL.",
+            metavar="TARGET",
+        ),
+    ],
+    as_json: JsonFlag = False,
+) -> None:
+    """Copy a whole store into an empty one (SQLite to PostgreSQL, say), in one transaction.
+
+    Engagements, history, the outbox with each event's delivery state and order, the deadline
+    index, the reminder ledger and the deleted engagements' records: the target goes on where
+    the source stands.
+    """
+    summary = stored.copy_store(source, target)
+    if as_json:
+        _emit_json(summary)
+    else:
+        rows = summary["rows"]
+        typer.echo(
+            f"copied {rows['engagements']} engagement(s), {rows['history']} history entries and "
+            f"{rows['outbox']} outbox event(s) into {summary['target']}"
         )
 
 

@@ -26,6 +26,7 @@ from mentorflow import deadline_index
 from mentorflow._attempts_begun import forget_event_statement
 from mentorflow._change import Change
 from mentorflow._inputs import as_instant, as_text
+from mentorflow._sqlcopy import copy_rows
 from mentorflow._sqldelete import (
     check_delete_arguments,
     delete_on,
@@ -392,6 +393,24 @@ class SqlStore:
         query = deletions_query(self.tables, after=after, limit=limit)
         rows = self._read(lambda conn: conn.execute(query).all())
         return tuple(deletion_of(self.codec, row.id, row).deletion for row in rows)
+
+    def copy_to(self, target: SqlStore, *, batch_size: int = 1000) -> dict[str, int]:
+        """Copy everything this store holds into ``target``, an empty store, in one transaction
+        on the target; returns how many rows each table got.
+
+        For moving a platform from SQLite to PostgreSQL (or a copy for tests): engagements with
+        their history, the outbox with every event's delivery state and its order, the deadline
+        index, the reminder ledger and the deleted engagements' tombstones, so the target goes
+        on exactly where this store stands. This store is read as of one moment, so workers may
+        keep saving to it meanwhile; what they save after that moment is not copied. Refused
+        with ``InvalidInput`` (nothing written) when ``target`` already holds engagements or
+        events. Rows are read and written ``batch_size`` at a time.
+        """
+        if not isinstance(target, SqlStore):
+            raise InvalidInput(
+                "copy", [Problem("$.target", f"must be a SqlStore, not {type(target).__name__}")]
+            )
+        return copy_rows(self, target, batch_size)
 
     def enqueue(self, conn: sa.Connection, events: Sequence[Event]) -> None:
         """Add ``events`` to the outbox, in order, inside the transaction ``conn`` holds."""

@@ -37,6 +37,9 @@ PAIRS = [
     pytest.param(("sqlite", "sqlite"), id="sqlite-to-sqlite"),
     pytest.param(("sqlite", "postgresql"), id="sqlite-to-postgresql", marks=pytest.mark.postgres),
     pytest.param(("postgresql", "sqlite"), id="postgresql-to-sqlite", marks=pytest.mark.postgres),
+    pytest.param(
+        ("postgresql", "postgresql"), id="postgresql-to-postgresql", marks=pytest.mark.postgres
+    ),
 ]
 
 

@@ -271,6 +271,28 @@ def test_a_save_cut_before_it_arrives_while_another_worker_saves_conflicts(
     assert direct.load(ID) == other.state
 
 
+def test_a_save_cut_before_it_arrives_while_the_engagement_is_deleted_says_so(
+    open_pg: OpenStore, proxy: CuttingProxy
+) -> None:
+    """The engagement is deleted while this save's connection is being cut: the save reads that
+    its version is gone and raises ConcurrencyConflict saying the engagement was deleted."""
+    direct = open_pg()
+    bologna(direct)
+    store = open_pg(_through(proxy))
+    engagement = StoredEngagement.load(store, ID)
+
+    def deleting() -> None:
+        direct.delete(ID, expected_version=1, actor="admin")
+
+    proxy.arm(MARKER.encode(), "before it reaches the server", on_cut=deleting)
+    with pytest.raises(ConcurrencyConflict) as caught:
+        engagement.fire("pause", actor=FACILITATOR, at=engagement.history[-1].at, reason=MARKER)
+    assert caught.value.deleted
+    assert (caught.value.expected_version, caught.value.found_version) == (1, 2)
+    assert direct.history(ID) == ()
+    assert engagement.version == 1
+
+
 def _autocommit_in_pool(store: SqlStore) -> list[bool]:
     """The autocommit setting of every connection the pool holds, checked out all at once."""
     taken = [store.engine.raw_connection() for _ in range(store.engine.pool.checkedin())]  # type: ignore[attr-defined]

@@ -161,7 +161,8 @@ class WriteStatements:
 
     create: CompiledWrite
     version: CompiledWrite
-    #: The version, and the history entry at one sequence (NULL when absent), read for update.
+    #: The version, the history entry at one sequence (NULL when absent) and the phase (a
+    #: deleted engagement's tells), read for update.
     outcome: CompiledWrite
     history: CompiledWrite
     outbox: CompiledWrite
@@ -182,7 +183,7 @@ class WriteStatements:
         e, h, o = tables.engagements, tables.history, tables.outbox
         entry_at = sa.and_(h.c.engagement_id == e.c.id, h.c.sequence == sa.bindparam("sequence"))
         outcome = (
-            sa.select(e.c.version, h.c.entry)
+            sa.select(e.c.version, h.c.entry, e.c.phase)
             .select_from(e.outerjoin(h, entry_at))
             .where(e.c.id == sa.bindparam("id"))
         )
@@ -360,12 +361,14 @@ class GuardedWrite:
             connection.rollback()
         if row is None:
             raise ConcurrencyConflict(self.engagement_id, self.expected_version, None)
-        version, entry = row
+        version, entry, phase = row
         if entry is not None and entry == self.history[0]["entry"]:
             return True
         if version == self.expected_version:
             return False
-        raise ConcurrencyConflict(self.engagement_id, self.expected_version, int(version))
+        raise ConcurrencyConflict(
+            self.engagement_id, self.expected_version, int(version), deleted=phase == DELETED_PHASE
+        )
 
 
 class _Broken(Exception):

@@ -1,5 +1,6 @@
-"""A retention job: delete engagements cancelled more than 90 days ago, and let the platform's
-own copy (a read model fed by the relay) forget them too.
+"""Personal data over time: one person's name erased from an engagement that goes on, and a
+retention job that deletes engagements cancelled more than 90 days ago, with the platform's
+own copy (a read model fed by the relay) forgetting them too.
 
 ``SqlStore.delete`` removes everything the store holds of an engagement in one transaction and
 adds an ``EngagementDeleted`` event to the outbox, delivered after the engagement's other
@@ -57,6 +58,12 @@ turin.fire("cancel", actor=FACILITATOR, reason="the host city withdrew")
 relay()
 print("read model after the first relay:", read_model)
 
+# A representative of Bologna asks for their name to be erased; the engagement goes on.
+person = rock.rep("bologna")
+bologna.erase_participant(person, actor=FACILITATOR)
+(shown,) = [p.name for p in bologna.state.participants if p.id == person]
+print(f"{person} is now shown as {shown!r}")
+
 # Half a year later, the nightly retention job runs.
 clock.advance(days=180)
 cut = clock.now().subtract(days=90)
@@ -73,6 +80,7 @@ relay()
 print("read model after the job's relay:  ", read_model)
 
 assert set(read_model) == {bologna.id}
+assert read_model[bologna.id] == "ParticipantErased"
 assert store.ids() == (bologna.id,)
 try:
     store.load(turin.id)

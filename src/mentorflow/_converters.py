@@ -58,6 +58,7 @@ EVENT_TYPES: tuple[type[ev.Event], ...] = (
     ev.EngagementClosed,
     ev.EngagementCancelled,
     ev.EngagementDeleted,
+    ev.ParticipantErased,
     ev.TriggerRefused,
     ev.MethodMigrated,
     reminders.DeadlineApproaching,

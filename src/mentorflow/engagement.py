@@ -271,6 +271,16 @@ class Engagement:
             engine.plan_visit(self._method, self._state, visit, actor=actor, at=self._time(at))
         )
 
+    def erase_participant(
+        self, participant_id: str, *, actor: str, at: dt.datetime | None = None
+    ) -> Outcome:
+        """Erase a participant's name (their right to erasure); their id, role and organisation
+        stay, so the engagement goes on. The facilitator may erase anyone's, a participant their
+        own; refused (``MF-ERASED``) when it is erased already. Emits ``ParticipantErased``."""
+        return self._accept(
+            engine.erase_participant(self._state, participant_id, actor=actor, at=self._time(at))
+        )
+
     # -- internals ------------------------------------------------------------------------
 
     def _time(self, at: dt.datetime | None) -> pendulum.DateTime:

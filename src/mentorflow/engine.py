@@ -5,7 +5,8 @@ either returns a ``Change`` (the new snapshot, its history entry inside, and its
 raises; the snapshot passed in is never modified, so a refusal leaves nothing half-applied.
 
 This module holds the engagement's creation and its triggers, and is where every action is
-reached from: the work on deliverables and visits (``_work_actions``), the checks on host input
+reached from: the work on deliverables and visits (``_work_actions``), a participant's erasure
+(``_erasure``), the checks on host input
 (``_inputs``) and the ``Change`` with its recorder (``_change``) are imported here.
 """
 
@@ -29,6 +30,7 @@ from mentorflow._change import (
     parties_text,
 )
 from mentorflow._change import Change as Change
+from mentorflow._erasure import erase_participant as erase_participant
 from mentorflow._inputs import as_count as as_count
 from mentorflow._inputs import as_instant as as_instant
 from mentorflow._inputs import as_text as as_text
@@ -65,6 +67,7 @@ __all__ = [
     "approve",
     "check",
     "check_submission",
+    "erase_participant",
     "fire",
     "plan_visit",
     "share",

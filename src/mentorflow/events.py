@@ -26,6 +26,7 @@ __all__ = [
     "EventBus",
     "HandlerFailure",
     "MethodMigrated",
+    "ParticipantErased",
     "PhaseEntered",
     "TriggerRefused",
     "VisitFinished",
@@ -171,6 +172,15 @@ class EngagementDeleted(Event):
 
     version: int
     reason: str | None = None
+
+
+@attrs.frozen(kw_only=True, slots=False)
+class ParticipantErased(Event):
+    """A participant's name was erased (``Engagement.erase_participant``); their id, role and
+    organisation stay. Handlers that keep the name elsewhere (a directory, a mailing list, a
+    rendered report) should erase theirs."""
+
+    participant_id: str
 
 
 @attrs.frozen(kw_only=True)

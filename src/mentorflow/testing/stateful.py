@@ -24,6 +24,7 @@ import pendulum
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
+from mentorflow._erasure import ERASED_NAME
 from mentorflow.deliverables import DraftAgenda, FollowUpReview, LocalRoadmap
 from mentorflow.engagement import Engagement, Outcome
 from mentorflow.events import EVENT_SCHEMA_VERSION, EventBus, event_id
@@ -484,6 +485,24 @@ def method_state_machine(
         def _slot_visit(self, kind: str) -> str | None:
             visit = self.eng.state.visit
             return visit.id if spec_of[kind].per_visit and visit is not None else None
+
+        @rule(data=st.data())
+        def erase_a_name(self, data: st.DataObject) -> None:
+            """A participant's name erased, in any phase: by the facilitator or by themselves,
+            once; by anyone else, or a second time, refused. Only that name changes."""
+            person = data.draw(st.sampled_from(self.people), label="whose name")
+            facilitators = [p.id for p in self.people if p.role is Role.FACILITATOR]
+            actor = self.actor(data, [person.id, *facilitators])
+            before = self.eng.state
+            outcome = self.attempt("erase_participant", person.id, actor=actor, at=self.now)
+            doer = before.participant(actor)
+            allowed = doer is not None and (doer.role is Role.FACILITATOR or doer.id == person.id)
+            assert (outcome is not None) == (allowed and person.name != ERASED_NAME)
+            if outcome is not None:
+                assert self.eng.state.participant(person.id) == attrs.evolve(
+                    person, name=ERASED_NAME
+                )
+                assert self.eng.state.phase == before.phase
 
         @rule(data=st.data())
         def stranger_acts(self, data: st.DataObject) -> None:

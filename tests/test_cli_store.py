@@ -503,3 +503,43 @@ def test_copy_into_postgresql_masks_the_password_it_prints(database: Path, tmp_p
             copied.close()
     finally:
         drop_schema(schema)
+
+
+def test_erase_takes_a_name_out_of_every_engagement_the_person_is_in(database: Path) -> None:
+    """`erase` by the person themselves: the four engagements Bologna's representative is in
+    record it, the others are untouched; erasing again says it was done."""
+    person = rock.rep("bologna")
+    result = run_cli("erase", str(database), person, "--actor", person, cwd=database.parent)
+    assert result.returncode == 0, result.stderr
+    involved = sorted(p.id for p in rock.programme() if any(x.id == person for x in p.participants))
+    assert len(involved) == 4
+    assert result.stdout.splitlines() == [f"erased in {i}" for i in involved]
+    store = SqlStore.open(database, create=False)
+    try:
+        for plan in rock.programme():
+            state = store.load(plan.id)
+            names = {p.id: p.name for p in state.participants}
+            if plan.id in involved:
+                assert names[person] == "(name erased)"
+                assert state.history[-1].action == "erase_participant"
+            else:
+                assert state.history[-1].action != "erase_participant"
+    finally:
+        store.close()
+    again = run_cli("erase", str(database), person, "--actor", FACILITATOR, "--json",
+                    cwd=database.parent)  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    assert {row["outcome"] for row in json.loads(again.stdout)} == {"already erased"}
+
+
+def test_erase_refusals_are_one_line(database: Path) -> None:
+    before = _outbox_statuses(database)
+    nobody = run_cli("erase", str(database), "nobody-1", "--actor", FACILITATOR,
+                     cwd=database.parent)  # fmt: skip
+    assert_one_line_error(nobody, "$.participant_id", "nobody-1")
+    # Lisbon's representative is in some of Bologna's engagements only, and facilitates none:
+    # refused as a whole, before any engagement is touched.
+    other = run_cli("erase", str(database), rock.rep("bologna"), "--actor", rock.rep("lisbon"),
+                    cwd=database.parent)  # fmt: skip
+    assert_one_line_error(other, "$.actor", "takes no part in", "is not the facilitator")
+    assert _outbox_statuses(database) == before

@@ -10,8 +10,11 @@ import pendulum
 import pytest
 
 from _stores import BACKENDS, CREATED, FACILITATOR, bologna, open_store
+from mentorflow import rock2017 as rock
+from mentorflow.catalog import compiled
 from mentorflow.exceptions import InvalidInput
 from mentorflow.sqlstore import SqlStore
+from mentorflow.store import StoredEngagement
 
 IDS = [f"e-{n:02d}" for n in (3, 1, 4, 15, 9, 2, 6, 5, 35, 8)]
 
@@ -50,6 +53,7 @@ def _pages(
         {"phase": "matchmaking"},
         {"last_action_before": CREATED.add(days=6)},
         {"phase": "preparation", "last_action_before": CREATED.add(days=6)},
+        {"participant_id": "athens-1"},
     ],
 )
 def test_pages_of_every_size_add_up_to_the_whole_listing(
@@ -82,6 +86,7 @@ def test_engagements_added_between_pages_are_never_skipped_or_repeated(store: Sq
         ({"after": 3}, "$.after"),
         ({"last_action_before": pendulum.naive(2017, 6, 5)}, "$.last_action_before"),
         ({"last_action_before": "2017-06-05"}, "$.last_action_before"),
+        ({"participant_id": 1}, "$.participant_id"),
     ],
 )
 def test_bad_paging_arguments_are_refused_by_name(
@@ -106,3 +111,29 @@ def test_last_action_before_lists_the_engagements_nobody_acted_on_since(
         matched = sorted(i for i in expected if store.load(i).phase == "preparation")
         assert store.ids(phase="preparation", last_action_before=cut) == tuple(matched)
     assert store.ids(last_action_before=CREATED) == ()  # the creations are not before it
+
+
+def test_participant_id_lists_a_persons_engagements_and_no_others(store: SqlStore) -> None:
+    """A person's engagements (for an erasure request): those they take part in, deleted ones
+    left out, combined with any other filter."""
+    plan = rock.programme()[0]  # Turin's work-shadowing: Athens takes no part in it
+    turin = StoredEngagement.start(
+        compiled(plan.method_id),
+        store=store,
+        id="t-turin",
+        title=plan.title,
+        organisations=plan.organisations,
+        participants=plan.participants,
+        actor=FACILITATOR,
+        at=CREATED,
+    )
+    assert "athens-1" not in {p.id for p in turin.state.participants}
+    assert store.ids(participant_id="athens-1") == tuple(sorted(IDS))
+    assert store.ids(participant_id="turin-1") == ("t-turin",)
+    assert store.ids(participant_id="bologna-1") == tuple(sorted([*IDS, "t-turin"]))
+    assert store.ids(participant_id="athens-1", phase="preparation") == store.ids(
+        phase="preparation"
+    )
+    assert store.ids(participant_id="nobody-1") == ()
+    store.delete("t-turin", expected_version=1, actor=FACILITATOR, at=CREATED.add(days=1))
+    assert store.ids(participant_id="turin-1") == ()

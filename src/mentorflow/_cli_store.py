@@ -22,7 +22,7 @@ from rich.table import Table
 
 from mentorflow import schedule
 from mentorflow.events import Event, EventBus
-from mentorflow.exceptions import InvalidInput, Problem
+from mentorflow.exceptions import ActionRefused, InvalidInput, Problem
 from mentorflow.method_sources import import_reference
 from mentorflow.verdicts import Severity, Verdict
 
@@ -391,3 +391,62 @@ def _shown(database: str) -> str:
     from sqlalchemy import make_url
 
     return make_url(database).render_as_string(hide_password=True)
+
+
+# -- erase -----------------------------------------------------------------------------------
+
+
+def erase_person(database: str, participant_id: str, *, actor: str) -> list[dict[str, str]]:
+    """Erase ``participant_id``'s name in every engagement they take part in, each saved on its
+    own (retried on a conflict); one entry per engagement, ``erased`` or ``already erased``.
+    InvalidInput, before anything is erased, when they take part in none or when ``actor`` may
+    not erase the name in one of them."""
+    from mentorflow._erasure import ERASE_RULE
+    from mentorflow.store import StoredEngagement, retry_action
+
+    with opened(database) as store:
+        engagements = store.ids(participant_id=participant_id)
+        if not engagements:
+            raise InvalidInput(
+                "erasure",
+                [Problem("$.participant_id", f"{participant_id!r} takes part in no engagement")],
+            )
+        _refuse_unless_allowed_everywhere(store, engagements, participant_id, actor)
+        done = []
+        for engagement_id in engagements:
+
+            def erase(engagement: StoredEngagement) -> object:
+                return engagement.erase_participant(participant_id, actor=actor)
+
+            try:
+                retry_action(store, engagement_id, erase, clock=store.clock)
+                outcome = "erased"
+            except ActionRefused as refused:
+                if refused.verdict.rules != (ERASE_RULE,):
+                    raise
+                outcome = "already erased"
+            done.append({"engagement_id": engagement_id, "outcome": outcome})
+    return done
+
+
+def _refuse_unless_allowed_everywhere(
+    store: SqlStore, engagements: tuple[str, ...], participant_id: str, actor: str
+) -> None:
+    """Every engagement where ``actor`` may not erase the name, as one refusal: the saves are
+    one per engagement, so an erasure that would stop half-way is refused before the first."""
+    from mentorflow.model import Role
+
+    problems = []
+    for engagement_id in engagements:
+        doer = store.load(engagement_id).participant(actor)
+        if doer is None:
+            problems.append(Problem("$.actor", f"{actor!r} takes no part in {engagement_id!r}"))
+        elif doer.role is not Role.FACILITATOR and actor != participant_id:
+            problems.append(
+                Problem(
+                    "$.actor",
+                    f"{actor!r} is not the facilitator of {engagement_id!r}, nor the person",
+                )
+            )
+    if problems:
+        raise InvalidInput("erasure", problems)

@@ -95,9 +95,15 @@ def ids_query(
     after: str | None = None,
     limit: int | None = None,
     last_action_before: dt.datetime | None = None,
+    participant_id: str | None = None,
 ) -> sa.Select[Any]:
     """The query behind ``SqlStore.ids``; InvalidInput for an argument it cannot take."""
-    for field, value in (("phase", phase), ("organisation_id", organisation_id), ("after", after)):
+    for field, value in (
+        ("phase", phase),
+        ("organisation_id", organisation_id),
+        ("after", after),
+        ("participant_id", participant_id),
+    ):
         if value is not None:
             as_text(value, field, what="query")
     if limit is not None:
@@ -109,6 +115,10 @@ def ids_query(
     if organisation_id is not None:
         query = query.where(
             e.c.id.in_(sa.select(p.c.engagement_id).where(p.c.organisation_id == organisation_id))
+        )
+    if participant_id is not None:
+        query = query.where(
+            e.c.id.in_(sa.select(p.c.engagement_id).where(p.c.participant_id == participant_id))
         )
     if due_before is not None:
         instant = as_instant(due_before, "due_before")

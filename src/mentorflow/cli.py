@@ -1,5 +1,5 @@
 """The ``mentorflow`` command line: demo, lint, diagram, explain, status, relay, outbox, replay,
-delete, copy and prune-outbox.
+delete, erase, copy and prune-outbox.
 
 Exit codes: 0 success; 1 the answer is "no" (lint found problems, the verdict refuses);
 2 the command could not run (bad arguments, missing file, unknown method or engagement). An error
@@ -299,6 +299,28 @@ def delete(
             f"deleted {engagement} at version {deletion['version']}; event {deletion['id']} "
             "tells the handlers at the next relay"
         )
+
+
+@app.command()
+def erase(
+    database: DatabaseArg,
+    participant: Annotated[str, typer.Argument(help="The participant whose name is erased.")],
+    actor: Annotated[
+        str, typer.Option("--actor", help="Who erases it: the facilitator, or the person.")
+    ],
+    as_json: JsonFlag = False,
+) -> None:
+    """Erase a person's name in every engagement they take part in (an erasure request).
+
+    Their id, role and organisation stay, so the engagements go on; each engagement records the
+    erasure and emits ParticipantErased.
+    """
+    done = stored.erase_person(database, participant, actor=actor)
+    if as_json:
+        _emit_json(done)
+    else:
+        for row in done:
+            typer.echo(f"{row['outcome']} in {row['engagement_id']}")
 
 
 @app.command()

@@ -434,9 +434,11 @@ class SqlStore:
         after: str | None = None,
         limit: int | None = None,
         last_action_before: dt.datetime | None = None,
+        participant_id: str | None = None,
     ) -> tuple[str, ...]:
-        """Engagement ids by phase, by participating city or organisation, by next deadline, or
-        by the time of their last action, in id order. Deleted engagements are never listed.
+        """Engagement ids by phase, by participating city or organisation, by participant (a
+        person's engagements, for an erasure request), by next deadline, or by the time of
+        their last action, in id order. Deleted engagements are never listed.
 
         ``last_action_before`` finds engagements nobody has acted on since a time: with
         ``phase="closed"`` or ``"cancelled"``, those a retention period has run out for. It and
@@ -453,6 +455,7 @@ class SqlStore:
             after=after,
             limit=limit,
             last_action_before=last_action_before,
+            participant_id=participant_id,
         )
         return self._read(lambda conn: tuple(conn.execute(query).scalars()))
 

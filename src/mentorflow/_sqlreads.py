@@ -8,10 +8,12 @@ outbox event.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 import pendulum
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from mentorflow._attempts_begun import stopped_error
 from mentorflow._inputs import as_count, as_instant, as_text
@@ -26,6 +28,7 @@ from mentorflow.versions import MethodRegistry
 
 __all__ = [
     "due_arguments",
+    "history_entries",
     "history_on",
     "ids_query",
     "outbox_entry",
@@ -34,6 +37,7 @@ __all__ = [
     "prune_statement",
     "replay_statement",
     "row_problems",
+    "snapshot_query",
 ]
 
 #: Every outbox status, as ``outbox(status=…)`` takes them.
@@ -82,8 +86,40 @@ def history_on(
     query = sa.select(h.c.entry).where(h.c.engagement_id == engagement_id).order_by(h.c.sequence)
     if up_to is not None:
         query = query.where(h.c.sequence <= up_to)
-    rows = conn.execute(query).scalars().all()
-    return tuple(codec.load(row, HistoryEntry) for row in rows)
+    return history_entries(codec, conn.execute(query).scalars().all())
+
+
+def history_entries(codec: Codec, documents: Iterable[str]) -> tuple[HistoryEntry, ...]:
+    """Stored history entries (their JSON documents, oldest first) read back."""
+    return tuple(codec.load(document, HistoryEntry) for document in documents)
+
+
+def snapshot_query(tables: Tables, dialect: sa.Dialect) -> sa.Select[Any]:
+    """``load``'s read of an engagement row. On PostgreSQL it brings the history along in the
+    same statement (``history``: its entries up to the row's version, oldest first, as an
+    array), so a load is one round trip instead of two, and row and history come from one
+    snapshot of the database."""
+    e, h = tables.engagements, tables.history
+    columns: list[sa.ColumnElement[Any]] = [
+        e.c.snapshot,
+        e.c.version,
+        e.c.phase,
+        e.c.method_id,
+        e.c.method_version,
+    ]
+    if dialect.name == "postgresql":
+        entries = sa.func.array_agg(
+            postgresql.aggregate_order_by(h.c.entry, h.c.sequence),
+            type_=postgresql.ARRAY(sa.Text),
+        )
+        history = (
+            sa.select(entries)
+            .where(h.c.engagement_id == e.c.id, h.c.sequence <= e.c.version)
+            .scalar_subquery()
+            .label("history")
+        )
+        columns.append(history)
+    return sa.select(*columns).where(e.c.id == sa.bindparam("id"))
 
 
 def ids_query(

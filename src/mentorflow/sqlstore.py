@@ -37,6 +37,7 @@ from mentorflow._sqldelete import (
 from mentorflow._sqlengine import open_engine
 from mentorflow._sqlreads import (
     due_arguments,
+    history_entries,
     history_on,
     ids_query,
     outbox_entry,
@@ -45,6 +46,7 @@ from mentorflow._sqlreads import (
     prune_statement,
     replay_statement,
     row_problems,
+    snapshot_query,
 )
 from mentorflow._sqlrows import (
     engagement_row,
@@ -111,11 +113,7 @@ class SqlStore:
         self.codec = codec or default_codec()
         self.clock: Clock = clock or WallClock()
         self._methods = methods if methods is not None else MethodRegistry.builtin()
-        t = self.tables
-        e = t.engagements
-        self._select_snapshot = sa.select(
-            e.c.snapshot, e.c.version, e.c.phase, e.c.method_id, e.c.method_version
-        ).where(e.c.id == sa.bindparam("id"))
+        self._select_snapshot = snapshot_query(self.tables, engine.dialect)
         self._writes = WriteStatements.compile(self.tables, engine.dialect)
         self._prune = prune_statement(self.tables)
         if create:
@@ -255,7 +253,12 @@ class SqlStore:
             # The row's snapshot leaves the history out: it lives, append-only, in its own table.
             # Rows up to the row's version only: under READ COMMITTED another worker may append
             # between the two reads, and the appended rows belong to a later snapshot.
-            history = history_on(conn, self.tables, self.codec, engagement_id, up_to=row.version)
+            if self.dialect == "postgresql":
+                history = history_entries(self.codec, row.history or ())
+            else:
+                history = history_on(
+                    conn, self.tables, self.codec, engagement_id, up_to=row.version
+                )
             state = evolve_state(state, history=history)
             problems = snapshot_problems(state)
         else:

@@ -434,14 +434,14 @@ def _refuse_unless_allowed_everywhere(
 ) -> None:
     """Every engagement where ``actor`` may not erase the name, as one refusal: the saves are
     one per engagement, so an erasure that would stop half-way is refused before the first."""
-    from mentorflow.model import Role
+    from mentorflow._erasure import may_erase
 
     problems = []
     for engagement_id in engagements:
         doer = store.load(engagement_id).participant(actor)
         if doer is None:
             problems.append(Problem("$.actor", f"{actor!r} takes no part in {engagement_id!r}"))
-        elif doer.role is not Role.FACILITATOR and actor != participant_id:
+        elif not may_erase(doer, participant_id):
             problems.append(
                 Problem(
                     "$.actor",

@@ -17,16 +17,21 @@ from mentorflow._change import ROLE_RULE, Change, Recorder, actor_in, check_not_
 from mentorflow._inputs import as_instant, as_text
 from mentorflow.events import ParticipantErased
 from mentorflow.exceptions import ActionRefused, InvalidInput, Problem
-from mentorflow.model import Role
+from mentorflow.model import Participant, Role
 from mentorflow.state import EngagementState
 from mentorflow.verdicts import Finding, Verdict
 
-__all__ = ["ERASED_NAME", "ERASE_RULE", "erase_participant"]
+__all__ = ["ERASED_NAME", "ERASE_RULE", "erase_participant", "may_erase"]
 
 #: The name an erased participant is shown with from then on.
 ERASED_NAME = "(name erased)"
 #: The refusal of an erasure that was done already.
 ERASE_RULE = "MF-ERASED"
+
+
+def may_erase(doer: Participant, participant_id: str) -> bool:
+    """Whether ``doer`` may erase ``participant_id``'s name: the facilitator, or the person."""
+    return doer.role is Role.FACILITATOR or doer.id == participant_id
 
 
 def erase_participant(
@@ -46,7 +51,7 @@ def erase_participant(
         )
     doer = actor_in(state, actor)
     unmet = []
-    if doer.role is not Role.FACILITATOR and doer.id != participant_id:
+    if not may_erase(doer, participant_id):
         unmet.append(
             Finding(
                 ROLE_RULE,

@@ -41,6 +41,7 @@ __all__ = [
     "deletion_of",
     "deletions_query",
     "is_live_row",
+    "tombstone_event",
 ]
 
 
@@ -77,16 +78,20 @@ def deletions_query(tables: Tables, *, after: str | None, limit: int | None) -> 
     return query
 
 
-def deletion_of(codec: Codec, engagement_id: str, row: Any) -> DeletedEngagement:
-    """The refusal to read or change a deleted engagement, from its row's ``snapshot`` (the
-    deletion event)."""
-    deletion = codec.load_event(row.snapshot)
+def tombstone_event(codec: Codec, engagement_id: str, snapshot: str) -> EngagementDeleted:
+    """The deletion event a deleted engagement's row holds in its snapshot column."""
+    deletion = codec.load_event(snapshot)
     if not isinstance(deletion, EngagementDeleted):
         raise InvalidDocument(
             f"tombstone of {engagement_id!r}",
             [Problem("$.type", f"expected EngagementDeleted, got {type(deletion).__name__}")],
         )
-    return DeletedEngagement(engagement_id, deletion)
+    return deletion
+
+
+def deletion_of(codec: Codec, engagement_id: str, row: Any) -> DeletedEngagement:
+    """The refusal to read or change a deleted engagement, from its row's ``snapshot``."""
+    return DeletedEngagement(engagement_id, tombstone_event(codec, engagement_id, row.snapshot))
 
 
 def delete_on(

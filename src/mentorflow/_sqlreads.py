@@ -148,14 +148,13 @@ def ids_query(
     query = sa.select(e.c.id).where(is_live_row(tables)).order_by(e.c.id)
     if phase is not None:
         query = query.where(e.c.phase == phase)
-    if organisation_id is not None:
-        query = query.where(
-            e.c.id.in_(sa.select(p.c.engagement_id).where(p.c.organisation_id == organisation_id))
-        )
-    if participant_id is not None:
-        query = query.where(
-            e.c.id.in_(sa.select(p.c.engagement_id).where(p.c.participant_id == participant_id))
-        )
+    # A city's engagements and a person's: both through the participants table.
+    for column, value in (
+        (p.c.organisation_id, organisation_id),
+        (p.c.participant_id, participant_id),
+    ):
+        if value is not None:
+            query = query.where(e.c.id.in_(sa.select(p.c.engagement_id).where(column == value)))
     if due_before is not None:
         instant = as_instant(due_before, "due_before")
         query = query.where(e.c.next_deadline.is_not(None), e.c.next_deadline < utc_text(instant))

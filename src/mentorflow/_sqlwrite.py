@@ -305,6 +305,10 @@ class GuardedWrite:
         if row is None:
             return ConcurrencyConflict(self.engagement_id, self.expected_version, None)
         version, phase = row
+        return self._conflict_with(version, phase)
+
+    def _conflict_with(self, version: int, phase: str) -> ConcurrencyConflict:
+        """The conflict with the stored row at ``version`` in ``phase`` (deleted, perhaps)."""
         return ConcurrencyConflict(
             self.engagement_id, self.expected_version, int(version), deleted=phase == DELETED_PHASE
         )
@@ -366,9 +370,7 @@ class GuardedWrite:
             return True
         if version == self.expected_version:
             return False
-        raise ConcurrencyConflict(
-            self.engagement_id, self.expected_version, int(version), deleted=phase == DELETED_PHASE
-        )
+        raise self._conflict_with(version, phase)
 
 
 class _Broken(Exception):

@@ -33,6 +33,7 @@ from mentorflow._sqldelete import (
     deletion_of,
     deletions_query,
     is_live_row,
+    tombstone_event,
 )
 from mentorflow._sqlengine import open_engine
 from mentorflow._sqlreads import (
@@ -251,9 +252,9 @@ class SqlStore:
         state = self.codec.load_state(row.snapshot)
         if not state.history and row.version:
             # The row's snapshot leaves the history out: it lives, append-only, in its own table.
-            # Rows up to the row's version only: under READ COMMITTED another worker may append
-            # between the two reads, and the appended rows belong to a later snapshot.
-            if self.dialect == "postgresql":
+            # Rows up to the row's version only: rows past it belong to a later snapshot. Where
+            # the row brought its history along (``snapshot_query``, PostgreSQL), it is read.
+            if "history" in row._fields:
                 history = history_entries(self.codec, row.history or ())
             else:
                 history = history_on(
@@ -395,7 +396,7 @@ class SqlStore:
         kept when the outbox is pruned."""
         query = deletions_query(self.tables, after=after, limit=limit)
         rows = self._read(lambda conn: conn.execute(query).all())
-        return tuple(deletion_of(self.codec, row.id, row).deletion for row in rows)
+        return tuple(tombstone_event(self.codec, row.id, row.snapshot) for row in rows)
 
     def copy_to(self, target: SqlStore, *, batch_size: int = 1000) -> dict[str, int]:
         """Copy everything this store holds into ``target``, an empty store, in one transaction

@@ -6,6 +6,7 @@ import json
 import textwrap
 from pathlib import Path
 
+import attrs
 import pendulum
 import pytest
 import sqlalchemy as sa
@@ -14,6 +15,9 @@ from _cli import assert_one_line_error, run_cli
 from _stores import PG_URL, drop_schema, store_target
 from mentorflow import compiled
 from mentorflow import rock2017 as rock
+from mentorflow.catalog import METHODS
+from mentorflow.methodfiles import dump_method
+from mentorflow.requirements import Delivered
 from mentorflow.sqlstore import SqlStore
 from mentorflow.store import OutboxStatus, StoredEngagement
 
@@ -543,3 +547,85 @@ def test_erase_refusals_are_one_line(database: Path) -> None:
                     cwd=database.parent)  # fmt: skip
     assert_one_line_error(other, "$.actor", "takes no part in", "is not the facilitator")
     assert _outbox_statuses(database) == before
+
+
+def _edition(tmp_path: Path, version: int, *, gate_the_match: bool) -> Path:
+    """A new version of the work-shadowing method as a JSON file; gated, it needs the
+    rapporteur's article before the match, which the matched engagements are past."""
+    method = METHODS["rock.work_shadowing"]()
+    triggers = tuple(
+        attrs.evolve(t, requirements=(*t.requirements, Delivered("article", "R-COMM-1")))
+        if gate_the_match and t.name == "confirm_match"
+        else t
+        for t in method.triggers
+    )
+    path = tmp_path / f"work-shadowing-v{version}.json"
+    path.write_text(dump_method(attrs.evolve(method, version=version, triggers=triggers)))
+    return path
+
+
+def _method_versions(database: Path) -> dict[str, int]:
+    store = SqlStore.open(database, create=False)
+    try:
+        e = store.tables.engagements
+        with store.engine.connect() as conn:
+            return {
+                row.id: row.method_version
+                for row in conn.execute(sa.select(e.c.id, e.c.method_version))
+            }
+    finally:
+        store.close()
+
+
+def test_roll_out_dry_run_lists_what_would_move_and_writes_nothing(
+    database: Path, tmp_path: Path
+) -> None:
+    edition = _edition(tmp_path, 2, gate_the_match=True)
+    before = (_method_versions(database), _outbox_statuses(database))
+    result = run_cli("roll-out", str(database), str(edition), "--actor", FACILITATOR,
+                     "--dry-run", "--json", cwd=database.parent)  # fmt: skip
+    assert result.returncode == 1, result.stderr  # some stay behind: the answer is "no"
+    document = json.loads(result.stdout)
+    assert (document["method_id"], document["to_version"], document["dry_run"]) == (
+        "rock.work_shadowing",
+        2,
+        True,
+    )
+    assert {e["engagement_id"]: e["status"] for e in document["engagements"]} == {
+        "rock-ws-eindhoven": "refused",
+        "rock-ws-lyon": "refused",
+        "rock-ws-turin": "ready",
+    }
+    refused = document["engagements"][0]["verdict"]
+    assert [(f["rule"], f["deliverable"]) for f in refused["unmet"]] == [("MF-MIGRATE", "article")]
+    assert document["counts"]["ready"] == 1
+    assert (_method_versions(database), _outbox_statuses(database)) == before
+
+
+def test_roll_out_moves_what_it_may_and_says_why_the_rest_stays(
+    database: Path, tmp_path: Path
+) -> None:
+    edition = _edition(tmp_path, 2, gate_the_match=True)
+    result = run_cli("roll-out", str(database), str(edition), "--actor", FACILITATOR,
+                     "--reason", "2018 edition", cwd=database.parent)  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "rock.work_shadowing v2: 1 of 3 engagement(s) moved"
+    assert lines[1].startswith("  rock-ws-eindhoven (v1) refused: [MF-MIGRATE]")
+    versions = _method_versions(database)
+    assert versions["rock-ws-turin"] == 2
+    assert versions["rock-ws-lyon"] == versions["rock-mentoring-bologna"] == 1
+    # The next edition runs where engagements are on v2: that version must be registered.
+    plain = _edition(tmp_path, 3, gate_the_match=False)
+    unknown = run_cli("roll-out", str(database), str(plain), "--actor", FACILITATOR,
+                      cwd=database.parent)  # fmt: skip
+    assert_one_line_error(unknown, "$.new", "rock.work_shadowing v2", "register")
+    done = run_cli("roll-out", str(database), str(plain), "--actor", FACILITATOR,
+                   "--in-use", str(edition), cwd=database.parent)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["rock.work_shadowing v3: 3 of 3 engagement(s) moved"]
+    assert {k: v for k, v in _method_versions(database).items() if k.startswith("rock-ws")} == {
+        "rock-ws-eindhoven": 3,
+        "rock-ws-lyon": 3,
+        "rock-ws-turin": 3,
+    }

@@ -23,13 +23,15 @@ from rich.table import Table
 from mentorflow import schedule
 from mentorflow.events import Event, EventBus
 from mentorflow.exceptions import ActionRefused, InvalidInput, Problem
-from mentorflow.method_sources import import_reference
+from mentorflow.method_sources import import_reference, load_method_source
 from mentorflow.verdicts import Severity, Verdict
+from mentorflow.versions import MethodRegistry
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
     from mentorflow.outbox import RelayReport
+    from mentorflow.rollout import Rollout
     from mentorflow.sqlstore import SqlStore
 
 __all__ = [
@@ -43,6 +45,8 @@ __all__ = [
     "render_outbox",
     "render_relay",
     "replay_events",
+    "roll_out_method",
+    "rollout_document",
     "render_status",
     "render_verdict",
     "status_report",
@@ -68,13 +72,14 @@ def instant(text: str | None, field: str = "$.at") -> pendulum.DateTime | None:
 
 
 @contextmanager
-def opened(database: str) -> Iterator[SqlStore]:
-    """The store at ``database`` (a SQLite file or a URL); never creates a missing file."""
+def opened(database: str, methods: MethodRegistry | None = None) -> Iterator[SqlStore]:
+    """The store at ``database`` (a SQLite file or a URL), with ``methods`` (default: the
+    built-ins); never creates a missing file."""
     from mentorflow.sqlstore import SqlStore  # the sql extra is needed only here
 
     if "://" not in database and not Path(database).is_file():
         raise FileNotFoundError(errno.ENOENT, "no such database file", database)
-    store = SqlStore.open(database, create=False)
+    store = SqlStore.open(database, create=False, methods=methods)
     try:
         yield store
     finally:
@@ -450,3 +455,50 @@ def _refuse_unless_allowed_everywhere(
             )
     if problems:
         raise InvalidInput("erasure", problems)
+
+
+# -- roll-out --------------------------------------------------------------------------------
+
+
+def roll_out_method(
+    database: str,
+    new: str,
+    *,
+    actor: str,
+    in_use: list[str],
+    at: pendulum.DateTime | None,
+    reason: str | None,
+    dry_run: bool,
+) -> Rollout:
+    """``rollout.roll_out`` of the method ``new`` names (a built-in id, a method file or
+    ``module:function``), with the versions ``in_use`` registered beside the built-ins."""
+    from mentorflow.rollout import roll_out
+
+    methods = MethodRegistry.builtin()
+    for spec in in_use:
+        methods.add(load_method_source(spec))
+    with opened(database, methods) as store:
+        return roll_out(
+            store, load_method_source(new), actor=actor, at=at, reason=reason, dry_run=dry_run
+        )
+
+
+def rollout_document(rollout: Rollout) -> dict[str, Any]:
+    """A roll-out for ``--json``: the counts, then each engagement with its verdict."""
+    return {
+        "method_id": rollout.method_id,
+        "to_version": rollout.to_version,
+        "dry_run": rollout.dry_run,
+        "complete": rollout.complete,
+        "counts": rollout.counts(),
+        "engagements": [
+            {
+                "engagement_id": entry.engagement_id,
+                "from_version": entry.from_version,
+                "status": entry.status.value,
+                "detail": entry.detail,
+                "verdict": verdict_document(entry.verdict) if entry.verdict else None,
+            }
+            for entry in rollout.entries
+        ],
+    }

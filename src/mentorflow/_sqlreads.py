@@ -132,6 +132,8 @@ def ids_query(
     limit: int | None = None,
     last_action_before: dt.datetime | None = None,
     participant_id: str | None = None,
+    method_id: str | None = None,
+    method_version: int | None = None,
 ) -> sa.Select[Any]:
     """The query behind ``SqlStore.ids``; InvalidInput for an argument it cannot take."""
     for field, value in (
@@ -139,15 +141,27 @@ def ids_query(
         ("organisation_id", organisation_id),
         ("after", after),
         ("participant_id", participant_id),
+        ("method_id", method_id),
     ):
         if value is not None:
             as_text(value, field, what="query")
     if limit is not None:
         as_count(limit, "limit", what="query")
+    if method_version is not None:
+        as_count(method_version, "method_version", what="query")
+        if method_id is None:
+            # Versions are numbered per method: version 2 of every method is no question.
+            raise InvalidInput(
+                "query", [Problem("$.method_version", "needs method_id: versions are per method")]
+            )
     e, p = tables.engagements, tables.participants
     query = sa.select(e.c.id).where(is_live_row(tables)).order_by(e.c.id)
     if phase is not None:
         query = query.where(e.c.phase == phase)
+    if method_id is not None:
+        query = query.where(e.c.method_id == method_id)
+    if method_version is not None:
+        query = query.where(e.c.method_version == method_version)
     # A city's engagements and a person's: both through the participants table.
     for column, value in (
         (p.c.organisation_id, organisation_id),

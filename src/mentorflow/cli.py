@@ -1,5 +1,5 @@
 """The ``mentorflow`` command line: demo, lint, diagram, explain, status, relay, outbox, replay,
-delete, erase, copy and prune-outbox.
+delete, erase, copy, roll-out and prune-outbox.
 
 Exit codes: 0 success; 1 the answer is "no" (lint found problems, the verdict refuses);
 2 the command could not run (bad arguments, missing file, unknown method or engagement). An error
@@ -350,6 +350,54 @@ def copy(
             f"copied {rows['engagements']} engagement(s), {rows['history']} history entries and "
             f"{rows['outbox']} outbox event(s) into {summary['target']}"
         )
+
+
+@app.command("roll-out")
+def roll_out(
+    database: DatabaseArg,
+    method: Annotated[
+        str,
+        typer.Argument(help="The new version: a JSON/TOML method file, module:function or id."),
+    ],
+    actor: Annotated[
+        str, typer.Option("--actor", help="Who migrates (a participant of each engagement).")
+    ],
+    in_use: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--in-use",
+            help="An older version engagements still run, when not built in (repeatable).",
+        ),
+    ] = None,
+    reason: Annotated[
+        str | None, typer.Option("--reason", help="Why (kept in each history entry).")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Say what would move and what not; write nothing.")
+    ] = False,
+    at: AtOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Move every running engagement of an older version of METHOD to it (exit 1 if any stays).
+
+    Each engagement is checked (can_migrate) and moved in its own save; those refused stay on
+    their version with the reasons listed, closed and cancelled ones stay as they ran. Run it
+    again after a stop: engagements already moved are not tried again.
+    """
+    rollout = stored.roll_out_method(
+        database,
+        method,
+        actor=actor,
+        in_use=in_use or [],
+        at=stored.instant(at),
+        reason=reason,
+        dry_run=dry_run,
+    )
+    if as_json:
+        _emit_json(stored.rollout_document(rollout))
+    else:
+        typer.echo(rollout.explain())
+    raise typer.Exit(0 if rollout.complete else EXIT_NO)
 
 
 @app.command("prune-outbox")

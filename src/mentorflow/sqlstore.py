@@ -439,10 +439,14 @@ class SqlStore:
         limit: int | None = None,
         last_action_before: dt.datetime | None = None,
         participant_id: str | None = None,
+        method_id: str | None = None,
+        method_version: int | None = None,
     ) -> tuple[str, ...]:
         """Engagement ids by phase, by participating city or organisation, by participant (a
-        person's engagements, for an erasure request), by next deadline, or by the time of
-        their last action, in id order. Deleted engagements are never listed.
+        person's engagements, for an erasure request), by method and version (those a new
+        edition of a method could move, see ``mentorflow.rollout``), by next deadline, or by
+        the time of their last action, in id order. Deleted engagements are never listed.
+        ``method_version`` needs ``method_id``.
 
         ``last_action_before`` finds engagements nobody has acted on since a time: with
         ``phase="closed"`` or ``"cancelled"``, those a retention period has run out for. It and
@@ -460,6 +464,8 @@ class SqlStore:
             limit=limit,
             last_action_before=last_action_before,
             participant_id=participant_id,
+            method_id=method_id,
+            method_version=method_version,
         )
         return self._read(lambda conn: tuple(conn.execute(query).scalars()))
 

@@ -17,9 +17,9 @@ from mentorflow import compiled
 from mentorflow import rock2017 as rock
 from mentorflow.catalog import METHODS
 from mentorflow.methodfiles import dump_method
-from mentorflow.requirements import Delivered
 from mentorflow.sqlstore import SqlStore
 from mentorflow.store import OutboxStatus, StoredEngagement
+from test_rollout import gated
 
 FACILITATOR = rock.rep(rock.FACILITATOR_ID)
 JUNE = pendulum.datetime(2017, 6, 1, tz="Europe/Brussels")
@@ -552,15 +552,13 @@ def test_erase_refusals_are_one_line(database: Path) -> None:
 def _edition(tmp_path: Path, version: int, *, gate_the_match: bool) -> Path:
     """A new version of the work-shadowing method as a JSON file; gated, it needs the
     rapporteur's article before the match, which the matched engagements are past."""
-    method = METHODS["rock.work_shadowing"]()
-    triggers = tuple(
-        attrs.evolve(t, requirements=(*t.requirements, Delivered("article", "R-COMM-1")))
-        if gate_the_match and t.name == "confirm_match"
-        else t
-        for t in method.triggers
+    method = (
+        gated(version, "rock.work_shadowing")
+        if gate_the_match
+        else attrs.evolve(METHODS["rock.work_shadowing"](), version=version)
     )
     path = tmp_path / f"work-shadowing-v{version}.json"
-    path.write_text(dump_method(attrs.evolve(method, version=version, triggers=triggers)))
+    path.write_text(dump_method(method))
     return path
 
 

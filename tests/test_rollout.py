@@ -44,18 +44,18 @@ def plain(version: int) -> Method:
     return attrs.evolve(METHODS["rock.mentoring"](), version=version, description=f"v{version}")
 
 
-def gated(version: int) -> Method:
+def gated(version: int, method_id: str = "rock.mentoring") -> Method:
     """A version whose match needs the rapporteur's article: engagements past the match cannot
     take it (MF-MIGRATE), those still in match-making can."""
-    v1 = METHODS["rock.mentoring"]()
+    current = METHODS[method_id]()
     return attrs.evolve(
-        v1,
+        current,
         version=version,
         triggers=tuple(
             attrs.evolve(t, requirements=(*t.requirements, Delivered("article", "R-COMM-1")))
             if t.name == "confirm_match"
             else t
-            for t in v1.triggers
+            for t in current.triggers
         ),
     )
 

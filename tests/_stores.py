@@ -16,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 from mentorflow import rock2017 as rock
+from mentorflow._sqlschema import ATTEMPTS_STEP, DEADLINES_STEP, PERSON_INDEX_STEP, person_index
 from mentorflow.catalog import compiled
 from mentorflow.clock import Clock
 from mentorflow.engagement import Outcome
@@ -66,14 +67,19 @@ def drop_schema(schema: str | None) -> None:
 
 def back_to_step(store: SqlStore, step: int) -> None:
     """Take the store's database back to the schema of migration ``step``, as an older release
-    left it: the tables of later steps dropped, their rows in the migrations table deleted."""
+    left it: the tables and indexes of later steps dropped, their rows in the migrations table
+    deleted."""
     t = store.tables
-    added_by = {2: (t.deadlines, t.reminders, t.reminder_ticks), 3: (t.outbox_attempts,)}
+    added_by: dict[int, tuple[sa.Table | sa.Index, ...]] = {
+        DEADLINES_STEP: (t.deadlines, t.reminders, t.reminder_ticks),
+        ATTEMPTS_STEP: (t.outbox_attempts,),
+        PERSON_INDEX_STEP: (person_index(t),),
+    }
     with store.engine.begin() as conn:
-        for later, tables in added_by.items():
+        for later, added in added_by.items():
             if later > step:
-                for table in tables:
-                    table.drop(conn)
+                for table_or_index in added:
+                    table_or_index.drop(conn)
         conn.execute(t.migrations.delete().where(t.migrations.c.number > step))
 
 

@@ -26,7 +26,13 @@ from _stores import (
 )
 from mentorflow import SchemaMismatch
 from mentorflow._sqlite_path import sqlite_file
-from mentorflow._sqlschema import ATTEMPTS_STEP, DEADLINES_STEP, MIGRATIONS, Tables
+from mentorflow._sqlschema import (
+    ATTEMPTS_STEP,
+    DEADLINES_STEP,
+    MIGRATIONS,
+    PERSON_INDEX_STEP,
+    Tables,
+)
 from mentorflow.clock import FrozenClock
 from mentorflow.outbox import Relay
 from mentorflow.sqlstore import SqlStore
@@ -300,7 +306,7 @@ def test_create_false_refuses_a_database_without_the_schema(backend: str, tmp_pa
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-@pytest.mark.parametrize("step", [1, DEADLINES_STEP])
+@pytest.mark.parametrize("step", [1, DEADLINES_STEP, ATTEMPTS_STEP])
 def test_create_false_refuses_a_database_behind_this_release(
     backend: str, step: int, tmp_path: Path
 ) -> None:
@@ -328,8 +334,8 @@ def test_a_database_at_the_deadlines_step_upgrades_to_count_relay_attempts(
     backend: str, tmp_path: Path
 ) -> None:
     """A database with events at step 2 (before the relays' count of attempts begun): the
-    upgrade applies step 3 alone and keeps every row, and a relay then delivers what was
-    pending, leaving no attempt behind."""
+    upgrade applies the later steps alone (3, and 4 which indexes participants) and keeps every
+    row, and a relay then delivers what was pending, leaving no attempt behind."""
     target, schema = store_target(backend, tmp_path)
     store = SqlStore.open(target, schema=schema)
     try:
@@ -340,8 +346,9 @@ def test_a_database_at_the_deadlines_step_upgrades_to_count_relay_attempts(
         before = outbox_rows(store)  # read raw: the store's own listing needs step 3
         with pytest.raises(SchemaMismatch) as refused:
             SqlStore.open(target, schema=schema, create=False)
-        assert refused.value.missing_steps == {ATTEMPTS_STEP: EVERY_STEP[ATTEMPTS_STEP]}
-        assert store.migrate() == (ATTEMPTS_STEP,)
+        later = (ATTEMPTS_STEP, PERSON_INDEX_STEP)
+        assert refused.value.missing_steps == {step: EVERY_STEP[step] for step in later}
+        assert store.migrate() == later
         assert recorded_numbers(store) == sorted(EVERY_STEP)
         assert outbox_rows(store) == before
         pending = [row.event_id for row in before if row.status == OutboxStatus.PENDING]
@@ -353,6 +360,62 @@ def test_a_database_at_the_deadlines_step_upgrades_to_count_relay_attempts(
         upgraded.close()
         with store.engine.connect() as conn:
             assert conn.execute(sa.select(store.tables.outbox_attempts)).all() == []
+    finally:
+        store.close()
+        drop_schema(schema)
+
+
+def schema_description(store: SqlStore) -> dict[str, Any]:
+    """Everything the store's tables are made of (columns, keys, indexes, constraints) and the
+    steps recorded, with the names every database of this prefix shares."""
+    schema = store.tables.metadata.schema
+    with store.engine.connect() as conn:
+        inspector = sa.inspect(conn)
+        tables = {
+            name: (
+                [
+                    (c["name"], str(c["type"]), c["nullable"], c.get("default"))
+                    for c in inspector.get_columns(name, schema=schema)
+                ],
+                inspector.get_pk_constraint(name, schema=schema)["constrained_columns"],
+                sorted(
+                    (i["name"], tuple(i["column_names"]), i["unique"])
+                    for i in inspector.get_indexes(name, schema=schema)
+                ),
+                sorted(
+                    (u["name"] or "", tuple(u["column_names"]))
+                    for u in inspector.get_unique_constraints(name, schema=schema)
+                ),
+                inspector.get_foreign_keys(name, schema=schema),
+            )
+            for name in inspector.get_table_names(schema=schema)
+            if name.startswith("mf_")
+        }
+    m = store.tables.migrations
+    with store.engine.connect() as conn:
+        steps = conn.execute(sa.select(m.c.number, m.c.name).order_by(m.c.number)).all()
+    return {"tables": tables, "steps": [tuple(step) for step in steps]}
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("step", [1, DEADLINES_STEP, ATTEMPTS_STEP])
+def test_an_upgraded_database_has_the_schema_of_a_new_one(
+    backend: str, step: int, tmp_path: Path
+) -> None:
+    """A database an older release left at ``step``, once upgraded, has exactly the tables,
+    columns, keys and indexes (step 4's mf_participants_by_person included) of one this
+    release created."""
+    target, schema = store_target(backend, tmp_path)
+    store = SqlStore.open(target, schema=schema)
+    try:
+        new = schema_description(store)
+        indexes = new["tables"]["mf_participants"][2]
+        by_person = ("mf_participants_by_person", ("participant_id", "engagement_id"))
+        assert by_person in [(name, columns) for name, columns, _ in indexes]
+        back_to_step(store, step)
+        assert schema_description(store) != new
+        store.migrate()
+        assert schema_description(store) == new
     finally:
         store.close()
         drop_schema(schema)

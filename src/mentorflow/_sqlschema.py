@@ -27,12 +27,14 @@ __all__ = [
     "DEADLINES_STEP",
     "DELETED_PHASE",
     "MIGRATIONS",
+    "PERSON_INDEX_STEP",
     "READY_NOW",
     "Migration",
     "Tables",
     "check_schema",
     "check_sqlite_file",
     "migrate_schema",
+    "person_index",
     "utc_text",
 ]
 
@@ -42,6 +44,10 @@ DELETED_PHASE = "(deleted)"
 
 #: ``next_attempt_at`` of an event due at once: sorts before every time, so no clock is needed.
 READY_NOW = ""
+
+#: The participants index by person, after the table prefix (``mf_participants_by_person``).
+_PERSON_INDEX = "participants_by_person"
+
 _UTC = dt.UTC
 
 
@@ -107,6 +113,9 @@ class Tables:
             sa.Column("organisation_id", text, nullable=False),
             sa.Column("role", text, nullable=False),
             sa.Index(f"{prefix}participants_by_city", "organisation_id", "engagement_id"),
+            # A person's engagements (``ids(participant_id=…)``, erasure requests): the primary
+            # key leads with the engagement, so without this index that query reads every row.
+            sa.Index(f"{prefix}{_PERSON_INDEX}", "participant_id", "engagement_id"),
         )
         outbox = sa.Table(
             f"{prefix}outbox",
@@ -213,17 +222,33 @@ def _create_v3(conn: sa.Connection, tables: Tables) -> None:
     tables.metadata.create_all(conn, tables=[tables.outbox_attempts])
 
 
+def _create_v4(conn: sa.Connection, tables: Tables) -> None:
+    # Step 1 already made it on a database created by this release (it is in the table's
+    # declaration), so only where it is missing: an older release's participants table.
+    person_index(tables).create(conn, checkfirst=True)
+
+
+def person_index(tables: Tables) -> sa.Index:
+    """The participants table's index by person, which ``PERSON_INDEX_STEP`` adds."""
+    (index,) = (i for i in tables.participants.indexes if str(i.name).endswith(_PERSON_INDEX))
+    return index
+
+
 #: The step that adds the deadline index; the store fills it for existing engagements.
 DEADLINES_STEP = 2
 
 #: The step that adds the relays' count of attempts begun (``outbox_attempts``).
 ATTEMPTS_STEP = 3
 
+#: The step that indexes the participants table by person (``ids(participant_id=…)``).
+PERSON_INDEX_STEP = 4
+
 #: The schema's history. To change the schema, append a step (never edit an applied one).
 MIGRATIONS: Sequence[Migration] = (
     Migration(1, "engagements, history, participants, outbox", _create_v1),
     Migration(DEADLINES_STEP, "deadline index, reminder ledger", _create_v2),
     Migration(ATTEMPTS_STEP, "outbox attempts begun", _create_v3),
+    Migration(PERSON_INDEX_STEP, "participants by person", _create_v4),
 )
 
 

@@ -16,7 +16,13 @@ import pytest
 import sqlalchemy as sa
 
 from mentorflow import rock2017 as rock
-from mentorflow._sqlschema import ATTEMPTS_STEP, DEADLINES_STEP, PERSON_INDEX_STEP, person_index
+from mentorflow._sqlschema import (
+    ATTEMPTS_STEP,
+    DEADLINES_STEP,
+    OWED_STEP,
+    PERSON_INDEX_STEP,
+    person_index,
+)
 from mentorflow.catalog import compiled
 from mentorflow.clock import Clock
 from mentorflow.engagement import Outcome
@@ -74,6 +80,7 @@ def back_to_step(store: SqlStore, step: int) -> None:
         DEADLINES_STEP: (t.deadlines, t.reminders, t.reminder_ticks),
         ATTEMPTS_STEP: (t.outbox_attempts,),
         PERSON_INDEX_STEP: (person_index(t),),
+        OWED_STEP: (t.owed,),
     }
     with store.engine.begin() as conn:
         for later, added in added_by.items():

@@ -627,3 +627,30 @@ def test_roll_out_moves_what_it_may_and_says_why_the_rest_stays(
         "rock-ws-lyon": 3,
         "rock-ws-turin": 3,
     }
+
+
+def test_owed_lists_what_a_city_owes_across_its_engagements(database: Path) -> None:
+    """R-PREP-2 / R-FOLLOW-1: Athens, a role-model city of Bologna's mentoring, owes the
+    shared mentors' paper first; at 1 December 2017 the papers are overdue, the visit report
+    not yet."""
+    result = run_cli("owed", str(database), "athens", "--at", "2017-12-01", "--json",
+                     cwd=database.parent)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    rows = [(r["engagement_id"], r["key"], r["until"], r["overdue"]) for r in report["owed"]]
+    assert rows == [
+        ("rock-mentoring-bologna", "mentors_paper.shared", "shared", True),
+        ("rock-mentoring-bologna", "mentors_paper", "approved", True),
+        ("rock-mentoring-bologna", "visit_report", "approved", False),
+    ]
+    assert report["owed"][0]["due"] == "2017-11-10T00:00:00+01:00"
+    table = run_cli("owed", str(database), "athens", "--at", "2017-12-01",
+                    "--before", "2017-11-20", cwd=database.parent)  # fmt: skip
+    assert table.returncode == 0, table.stderr
+    assert "overdue" in table.stdout
+    assert "R-PREP-2" in table.stdout  # the shared paper, due 10 November
+    assert "R-FOLLOW-1" not in table.stdout  # the visit report is due after --before
+    nothing = run_cli("owed", str(database), "nobody", cwd=database.parent)
+    assert nothing.stdout.strip() == "nobody owes nothing open."
+    bad = run_cli("owed", str(database), "athens", "--limit", "0", cwd=database.parent)
+    assert_one_line_error(bad, "$.limit")

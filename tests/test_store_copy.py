@@ -96,6 +96,7 @@ def contents(store: SqlStore) -> dict[str, Any]:
         "outbox": store.outbox(),
         "deletions": store.deletions(),
         "due": store.due_before(FAR),
+        "owed": {org.id: store.owed_by(org.id) for i in ids for org in store.load(i).organisations},
         "ledger": ReminderScheduler(store).ledger(),
         "ticks": [tuple(row) for row in ticked],
     }

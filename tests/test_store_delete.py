@@ -56,7 +56,7 @@ def rows_of(store: SqlStore, engagement_id: str) -> dict[str, int]:
     t = store.tables
     counts = {}
     with store.engine.connect() as conn:
-        for table in (t.history, t.participants, t.deadlines, t.reminders, t.outbox):
+        for table in (t.history, t.participants, t.deadlines, t.owed, t.reminders, t.outbox):
             query = sa.select(sa.func.count()).where(table.c.engagement_id == engagement_id)
             counts[table.name] = conn.execute(query).scalar_one()
         e = t.engagements
@@ -79,6 +79,7 @@ def test_a_delete_removes_what_the_engagement_holds_and_keeps_undelivered_events
     undelivered = toggled_ids(gone, CREATED.add(hours=1))
     kept_before = (store.load("kept"), store.history("kept"), store.outbox("kept"))
     assert rows_of(store, "gone")["mf_deadlines"] > 0  # there was an index row to remove
+    assert rows_of(store, "gone")["mf_deadlines_owed"] > 0  # and someone owing one
 
     deletion = store.delete(
         "gone", expected_version=gone.version, actor=ADMIN, at=LATER, reason="created by mistake"
@@ -97,6 +98,7 @@ def test_a_delete_removes_what_the_engagement_holds_and_keeps_undelivered_events
         "mf_history": 0,
         "mf_participants": 0,
         "mf_deadlines": 0,
+        "mf_deadlines_owed": 0,
         "mf_reminders": 0,
         "mf_outbox": len(undelivered) + 1,  # delivered events went, undelivered ones stay
         "mf_engagements": 1,  # the tombstone that keeps the id taken
@@ -388,6 +390,7 @@ class DeletionMachine(RuleBasedStateMachine):
             rows = rows_of(self.store, name)
             assert rows["mf_engagements"] == 1
             assert rows["mf_history"] == rows["mf_participants"] == rows["mf_deadlines"] == 0
+            assert rows["mf_deadlines_owed"] == 0
             assert self.store.history(name) == ()
 
     @invariant()

@@ -30,6 +30,7 @@ from mentorflow._sqlschema import (
     ATTEMPTS_STEP,
     DEADLINES_STEP,
     MIGRATIONS,
+    OWED_STEP,
     PERSON_INDEX_STEP,
     Tables,
 )
@@ -306,7 +307,7 @@ def test_create_false_refuses_a_database_without_the_schema(backend: str, tmp_pa
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-@pytest.mark.parametrize("step", [1, DEADLINES_STEP, ATTEMPTS_STEP])
+@pytest.mark.parametrize("step", [1, DEADLINES_STEP, ATTEMPTS_STEP, PERSON_INDEX_STEP])
 def test_create_false_refuses_a_database_behind_this_release(
     backend: str, step: int, tmp_path: Path
 ) -> None:
@@ -334,7 +335,7 @@ def test_a_database_at_the_deadlines_step_upgrades_to_count_relay_attempts(
     backend: str, tmp_path: Path
 ) -> None:
     """A database with events at step 2 (before the relays' count of attempts begun): the
-    upgrade applies the later steps alone (3, and 4 which indexes participants) and keeps every
+    upgrade applies the later steps alone (3; 4 indexes participants, 5 who owes what) and keeps every
     row, and a relay then delivers what was pending, leaving no attempt behind."""
     target, schema = store_target(backend, tmp_path)
     store = SqlStore.open(target, schema=schema)
@@ -346,7 +347,7 @@ def test_a_database_at_the_deadlines_step_upgrades_to_count_relay_attempts(
         before = outbox_rows(store)  # read raw: the store's own listing needs step 3
         with pytest.raises(SchemaMismatch) as refused:
             SqlStore.open(target, schema=schema, create=False)
-        later = (ATTEMPTS_STEP, PERSON_INDEX_STEP)
+        later = (ATTEMPTS_STEP, PERSON_INDEX_STEP, OWED_STEP)
         assert refused.value.missing_steps == {step: EVERY_STEP[step] for step in later}
         assert store.migrate() == later
         assert recorded_numbers(store) == sorted(EVERY_STEP)
@@ -398,7 +399,7 @@ def schema_description(store: SqlStore) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-@pytest.mark.parametrize("step", [1, DEADLINES_STEP, ATTEMPTS_STEP])
+@pytest.mark.parametrize("step", [1, DEADLINES_STEP, ATTEMPTS_STEP, PERSON_INDEX_STEP])
 def test_an_upgraded_database_has_the_schema_of_a_new_one(
     backend: str, step: int, tmp_path: Path
 ) -> None:

@@ -40,9 +40,11 @@ __all__ = [
     "load_handler",
     "opened",
     "outbox_listing",
+    "owed_report",
     "prune_delivered",
     "relay_outbox",
     "render_outbox",
+    "render_owed",
     "render_relay",
     "replay_events",
     "roll_out_method",
@@ -193,6 +195,60 @@ def render_status(report: dict[str, Any], console: Console) -> None:
         rule = mark + row["rule"]
         late.add_row(row["engagement_id"], rule, row["what"], row["owed_by"], _short(row["due"]))
     console.print(late)
+
+
+# -- owed ------------------------------------------------------------------------------------
+
+
+def owed_report(
+    database: str,
+    organisation_id: str,
+    *,
+    before: pendulum.DateTime | None,
+    at: pendulum.DateTime | None,
+    limit: int,
+) -> dict[str, Any]:
+    """What ``organisation_id`` owes across its engagements (``SqlStore.owed_by``), earliest
+    first, each marked overdue when due before ``at`` (default: now)."""
+    with opened(database) as store:
+        now = at if at is not None else store.clock.now()
+        owed = store.owed_by(organisation_id, due_before=before, limit=limit)
+    return {
+        "organisation_id": organisation_id,
+        "at": now,
+        "owed": [
+            {
+                "engagement_id": d.engagement_id,
+                "key": d.key,
+                "what": d.title,
+                "until": d.condition,
+                "owed_by": d.owed_by,
+                "visit_id": d.visit_id,
+                "rule": d.rule,
+                "severity": d.severity,
+                "due": d.due,
+                "overdue": d.due < now,
+            }
+            for d in owed
+        ],
+    }
+
+
+def render_owed(report: dict[str, Any], console: Console) -> None:
+    """The to-do list as a table, overdue items marked."""
+    if not report["owed"]:
+        console.print(f"{report['organisation_id']} owes nothing open.")
+        return
+    title = f"{report['organisation_id']} owes (at {_short(report['at'])})"
+    table = Table(title=title, title_justify="left")
+    for column in ("", "due", "engagement", "what", "until", "rule"):
+        table.add_column(column, overflow="fold")
+    for row in report["owed"]:
+        mark = "[red]overdue[/]" if row["overdue"] else ""
+        table.add_row(
+            mark, _short(row["due"]), row["engagement_id"], row["what"], row["until"], row["rule"]
+        )
+    console.print(table)
 
 
 # -- relay -----------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ COPIED_TABLES = (
     "outbox",
     "outbox_attempts",
     "deadlines",
+    "owed",
     "reminders",
     "reminder_ticks",
 )

@@ -145,7 +145,13 @@ def delete_on(
             updated_at=utc_text(at),
         )
     )
-    for table in (tables.history, tables.participants, tables.deadlines, tables.reminders):
+    for table in (
+        tables.history,
+        tables.participants,
+        tables.deadlines,
+        tables.owed,
+        tables.reminders,
+    ):
         conn.execute(sa.delete(table).where(table.c.engagement_id == engagement_id))
     o = tables.outbox
     conn.execute(

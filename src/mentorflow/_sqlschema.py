@@ -18,6 +18,7 @@ import attrs
 import pendulum
 import sqlalchemy as sa
 
+from mentorflow._owed_index import define_owed_table
 from mentorflow._sqlite_path import sqlite_file
 from mentorflow.deadline_index import UtcDateTime, define_table
 from mentorflow.exceptions import SchemaMismatch
@@ -27,6 +28,7 @@ __all__ = [
     "DEADLINES_STEP",
     "DELETED_PHASE",
     "MIGRATIONS",
+    "OWED_STEP",
     "PERSON_INDEX_STEP",
     "READY_NOW",
     "Migration",
@@ -65,6 +67,7 @@ class Tables:
     reminders: sa.Table
     reminder_ticks: sa.Table
     outbox_attempts: sa.Table
+    owed: sa.Table
 
     @classmethod
     def define(cls, schema: str | None = None, prefix: str = "mf_") -> Tables:
@@ -190,6 +193,7 @@ class Tables:
             reminders,
             reminder_ticks,
             outbox_attempts,
+            define_owed_table(md, f"{prefix}deadlines_owed"),
         )
 
 
@@ -228,6 +232,12 @@ def _create_v4(conn: sa.Connection, tables: Tables) -> None:
     person_index(tables).create(conn, checkfirst=True)
 
 
+def _create_v5(conn: sa.Connection, tables: Tables) -> None:
+    # Rows for engagements saved before this step are written by ``SqlStore.migrate``, which
+    # can read snapshots (this module cannot).
+    tables.metadata.create_all(conn, tables=[tables.owed])
+
+
 def person_index(tables: Tables) -> sa.Index:
     """The participants table's index by person, which ``PERSON_INDEX_STEP`` adds."""
     (index,) = (i for i in tables.participants.indexes if str(i.name).endswith(_PERSON_INDEX))
@@ -243,12 +253,16 @@ ATTEMPTS_STEP = 3
 #: The step that indexes the participants table by person (``ids(participant_id=…)``).
 PERSON_INDEX_STEP = 4
 
+#: The step that adds who owes each open deadline (``deadlines_owed``); the store fills it.
+OWED_STEP = 5
+
 #: The schema's history. To change the schema, append a step (never edit an applied one).
 MIGRATIONS: Sequence[Migration] = (
     Migration(1, "engagements, history, participants, outbox", _create_v1),
     Migration(DEADLINES_STEP, "deadline index, reminder ledger", _create_v2),
     Migration(ATTEMPTS_STEP, "outbox attempts begun", _create_v3),
     Migration(PERSON_INDEX_STEP, "participants by person", _create_v4),
+    Migration(OWED_STEP, "open deadlines by organisation owing them", _create_v5),
 )
 
 

@@ -1,5 +1,5 @@
-"""The ``mentorflow`` command line: demo, lint, diagram, explain, status, relay, outbox, replay,
-delete, erase, copy, roll-out and prune-outbox.
+"""The ``mentorflow`` command line: demo, lint, diagram, explain, status, owed, relay, outbox,
+replay, delete, erase, copy, roll-out and prune-outbox.
 
 Exit codes: 0 success; 1 the answer is "no" (lint found problems, the verdict refuses);
 2 the command could not run (bad arguments, missing file, unknown method or engagement). An error
@@ -211,6 +211,32 @@ def status(database: DatabaseArg, at: AtOption = None, as_json: JsonFlag = False
         _emit_json(report)
     else:
         stored.render_status(report, Console())
+
+
+@app.command()
+def owed(
+    database: DatabaseArg,
+    organisation: Annotated[str, typer.Argument(help="The city or organisation id.")],
+    before: Annotated[
+        str | None,
+        typer.Option("--before", help="Only what is due before this ISO 8601 time."),
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", help="At most this many items.")] = 1000,
+    at: AtOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """What an organisation owes across all its engagements, earliest first, overdue marked."""
+    report = stored.owed_report(
+        database,
+        organisation,
+        before=stored.instant(before, "$.before"),
+        at=stored.instant(at),
+        limit=limit,
+    )
+    if as_json:
+        _emit_json(report)
+    else:
+        stored.render_owed(report, Console(soft_wrap=False))
 
 
 @app.command()

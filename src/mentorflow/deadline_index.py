@@ -29,6 +29,8 @@ __all__ = [
     "define_table",
     "due_before",
     "due_before_query",
+    "due_deadline",
+    "explained",
     "query_plan",
     "rows",
     "sync",
@@ -161,40 +163,46 @@ def due_before(
     connection: sa.Connection, table: sa.Table, instant: dt.datetime, limit: int = 1000
 ) -> tuple[DueDeadline, ...]:
     """Open deadlines due before ``instant``, earliest first, at most ``limit``; uses the index."""
-    found = []
-    for row in connection.execute(due_before_query(table, instant, limit)).mappings():
-        found.append(
-            DueDeadline(
-                engagement_id=row["engagement_id"],
-                key=row["key"],
-                what=row["what"],
-                condition=row["condition"],
-                title=row["title"],
-                owed_by=row["owed_by"],
-                visit_id=row["visit_id"],
-                rule=row["rule"],
-                severity=row["severity"],
-                due=row["due_utc"].in_tz(row["due_zone"]),
-                engagement_version=row["engagement_version"],
-            )
-        )
-    return tuple(found)
+    query = due_before_query(table, instant, limit)
+    return tuple(due_deadline(row) for row in connection.execute(query).mappings())
+
+
+def due_deadline(row: sa.RowMapping) -> DueDeadline:
+    """A row of the table as a ``DueDeadline``, its due instant back in the host's zone."""
+    return DueDeadline(
+        engagement_id=row["engagement_id"],
+        key=row["key"],
+        what=row["what"],
+        condition=row["condition"],
+        title=row["title"],
+        owed_by=row["owed_by"],
+        visit_id=row["visit_id"],
+        rule=row["rule"],
+        severity=row["severity"],
+        due=row["due_utc"].in_tz(row["due_zone"]),
+        engagement_version=row["engagement_version"],
+    )
 
 
 def query_plan(
     connection: sa.Connection, table: sa.Table, instant: dt.datetime, limit: int = 1000
 ) -> tuple[str, ...]:
     """How the database runs ``due_before`` (SQLite ``EXPLAIN QUERY PLAN``, else ``EXPLAIN``)."""
+    return explained(connection, due_before_query(table, instant, limit))
+
+
+def explained(connection: sa.Connection, query: sa.Executable) -> tuple[str, ...]:
+    """How the database runs ``query`` (SQLite ``EXPLAIN QUERY PLAN``, else ``EXPLAIN``)."""
     prefix = "EXPLAIN QUERY PLAN " if connection.dialect.name == "sqlite" else "EXPLAIN "
 
     def explain(*args: Any) -> tuple[str, Any]:
-        # Prefix the real statement, so the plan is for exactly the bound query due_before runs.
+        # Prefix the real statement, so the plan is for exactly the bound query that runs.
         statement, parameters = args[2], args[3]
         return prefix + statement, parameters
 
     sa.event.listen(connection, "before_cursor_execute", explain, retval=True)
     try:
-        lines = connection.execute(due_before_query(table, instant, limit)).cursor.fetchall()
+        lines = connection.execute(query).cursor.fetchall()
     finally:
         sa.event.remove(connection, "before_cursor_execute", explain)
     return tuple(str(line[-1]) for line in lines)

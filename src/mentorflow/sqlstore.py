@@ -25,7 +25,8 @@ import sqlalchemy as sa
 from mentorflow import deadline_index
 from mentorflow._attempts_begun import forget_event_statement
 from mentorflow._change import Change
-from mentorflow._inputs import as_instant, as_text
+from mentorflow._inputs import as_count, as_instant, as_text
+from mentorflow._owed_index import owed_query, sync_owed
 from mentorflow._sqlcopy import copy_rows
 from mentorflow._sqldelete import (
     check_delete_arguments,
@@ -60,6 +61,7 @@ from mentorflow._sqlrows import (
 from mentorflow._sqlschema import (
     DEADLINES_STEP,
     DELETED_PHASE,
+    OWED_STEP,
     Tables,
     check_schema,
     check_sqlite_file,
@@ -189,11 +191,13 @@ class SqlStore:
                 conn.execution_options(isolation_level="READ COMMITTED")
             with conn.begin():
                 applied = migrate_schema(conn, self.tables, self.clock.now())
-                if DEADLINES_STEP in applied:
-                    self._reindex(conn)
+                if DEADLINES_STEP in applied or OWED_STEP in applied:
+                    self._reindex(conn, next_deadline=DEADLINES_STEP in applied)
                 return applied
 
-    def _reindex(self, conn: sa.Connection) -> None:
+    def _reindex(self, conn: sa.Connection, *, next_deadline: bool) -> None:
+        """Fill the deadline indexes (and, from before the deadline step, the next deadline
+        column) from every stored snapshot: an upgrade's steps create them empty."""
         e = self.tables.engagements
         for row in conn.execute(sa.select(e.c.id).where(is_live_row(self.tables))).all():
             try:
@@ -203,9 +207,17 @@ class SqlStore:
             found = self._deadlines(state)
             if found is None:
                 continue
-            deadline_index.sync(conn, self.tables.deadlines, state, found)
-            due = next_deadline_column(state, self._method_of(state), found)
-            conn.execute(e.update().where(e.c.id == row.id).values(next_deadline=due))
+            self._index_deadlines(conn, state, found)
+            if next_deadline:
+                due = next_deadline_column(state, self._method_of(state), found)
+                conn.execute(e.update().where(e.c.id == row.id).values(next_deadline=due))
+
+    def _index_deadlines(
+        self, conn: sa.Connection, state: EngagementState, found: tuple[Deadline, ...]
+    ) -> None:
+        """The engagement's rows in the deadline index and in who owes the open ones."""
+        deadline_index.sync(conn, self.tables.deadlines, state, found)
+        sync_owed(conn, self.tables.owed, state, found)
 
     @contextmanager
     def reading(self) -> Iterator[sa.Connection]:
@@ -322,7 +334,7 @@ class SqlStore:
             if expected_version == 0:
                 self._insert_participants(conn, state)
             if reindex is not None:
-                deadline_index.sync(conn, self.tables.deadlines, state, reindex)
+                self._index_deadlines(conn, state, reindex)
 
     def _insert_participants(self, conn: sa.Connection, state: EngagementState) -> None:
         people = [
@@ -486,6 +498,41 @@ class SqlStore:
         instant, limit = due_arguments(instant, limit)
         with self.reading() as conn:
             return deadline_index.query_plan(conn, self.tables.deadlines, instant, limit)
+
+    def owed_by(
+        self, organisation_id: str, *, due_before: dt.datetime | None = None, limit: int = 1000
+    ) -> tuple[DueDeadline, ...]:
+        """Open deadlines of live engagements that ``organisation_id`` owes, alone or with
+        others (one of a mentoring's role-model cities owes the mentors' paper with the rest),
+        earliest first: a city's to-do list across all its engagements.
+
+        ``due_before`` (with a time zone) keeps those due before it: what is overdue now, or
+        due within the next fortnight. Read from an index of who owes each open deadline, kept
+        in the same transaction as the snapshot, never by loading snapshots (see
+        ``owed_query_plan``). InvalidInput names a bad argument.
+        """
+        query = self._owed_query(organisation_id, due_before, limit)
+        return self._read(
+            lambda conn: tuple(
+                deadline_index.due_deadline(row) for row in conn.execute(query).mappings()
+            )
+        )
+
+    def owed_query_plan(
+        self, organisation_id: str, *, due_before: dt.datetime | None = None, limit: int = 1000
+    ) -> tuple[str, ...]:
+        """How the database runs ``owed_by`` (SQLite ``EXPLAIN QUERY PLAN``, else ``EXPLAIN``)."""
+        query = self._owed_query(organisation_id, due_before, limit)
+        with self.reading() as conn:
+            return deadline_index.explained(conn, query)
+
+    def _owed_query(
+        self, organisation_id: str, due_before: dt.datetime | None, limit: int
+    ) -> sa.Select[Any]:
+        as_text(organisation_id, "organisation_id", what="query")
+        as_count(limit, "limit", what="query")
+        instant = None if due_before is None else as_instant(due_before, "due_before")
+        return owed_query(self.tables.deadlines, self.tables.owed, organisation_id, instant, limit)
 
     # -- outbox --------------------------------------------------------------------------------
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
 from _stores import BACKENDS, back_to_step, bologna, drop_schema, store_target
+from mentorflow._sqlexplain import explained
 from mentorflow._sqlreads import ids_query
 from mentorflow._sqlschema import ATTEMPTS_STEP, PERSON_INDEX_STEP
 from mentorflow.exceptions import SchemaMismatch
@@ -45,17 +45,9 @@ def persons_engagements_plan(store: SqlStore, participant_id: str = PERSON) -> s
         with engine.begin() as conn:
             if conn.dialect.name == "postgresql":
                 conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
-            prefix = "EXPLAIN QUERY PLAN " if conn.dialect.name == "sqlite" else "EXPLAIN "
-
-            def explain(*args: Any) -> tuple[str, Any]:
-                statement, parameters = args[2], args[3]
-                return prefix + statement, parameters
-
-            sa.event.listen(conn, "before_cursor_execute", explain, retval=True)
-            lines = conn.execute(query).cursor.fetchall()
+            return "\n".join(explained(conn, query))
     finally:
         engine.dispose()
-    return "\n".join(str(line[-1]) for line in lines)
 
 
 def assert_searches_the_person_index(plan: str, dialect: str) -> None:

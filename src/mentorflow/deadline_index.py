@@ -18,6 +18,8 @@ import attrs
 import pendulum
 import sqlalchemy as sa
 
+from mentorflow._sqlexplain import explained
+
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
@@ -30,7 +32,6 @@ __all__ = [
     "due_before",
     "due_before_query",
     "due_deadline",
-    "explained",
     "query_plan",
     "rows",
     "sync",
@@ -189,20 +190,3 @@ def query_plan(
 ) -> tuple[str, ...]:
     """How the database runs ``due_before`` (SQLite ``EXPLAIN QUERY PLAN``, else ``EXPLAIN``)."""
     return explained(connection, due_before_query(table, instant, limit))
-
-
-def explained(connection: sa.Connection, query: sa.Executable) -> tuple[str, ...]:
-    """How the database runs ``query`` (SQLite ``EXPLAIN QUERY PLAN``, else ``EXPLAIN``)."""
-    prefix = "EXPLAIN QUERY PLAN " if connection.dialect.name == "sqlite" else "EXPLAIN "
-
-    def explain(*args: Any) -> tuple[str, Any]:
-        # Prefix the real statement, so the plan is for exactly the bound query that runs.
-        statement, parameters = args[2], args[3]
-        return prefix + statement, parameters
-
-    sa.event.listen(connection, "before_cursor_execute", explain, retval=True)
-    try:
-        lines = connection.execute(query).cursor.fetchall()
-    finally:
-        sa.event.remove(connection, "before_cursor_execute", explain)
-    return tuple(str(line[-1]) for line in lines)

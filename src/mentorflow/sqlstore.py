@@ -37,6 +37,7 @@ from mentorflow._sqldelete import (
     tombstone_event,
 )
 from mentorflow._sqlengine import open_engine
+from mentorflow._sqlexplain import explained
 from mentorflow._sqlreads import (
     due_arguments,
     history_entries,
@@ -524,7 +525,7 @@ class SqlStore:
         """How the database runs ``owed_by`` (SQLite ``EXPLAIN QUERY PLAN``, else ``EXPLAIN``)."""
         query = self._owed_query(organisation_id, due_before, limit)
         with self.reading() as conn:
-            return deadline_index.explained(conn, query)
+            return explained(conn, query)
 
     def _owed_query(
         self, organisation_id: str, due_before: dt.datetime | None, limit: int

@@ -1,5 +1,6 @@
-"""Who owes each open deadline: the deadline index's companion table, so that one organisation's
-to-do list across all its engagements is an index range scan.
+"""Who owes each open deadline: the rows of the deadline index's companion table
+(``Tables.owed``), so that one organisation's to-do list across all its engagements is an index
+range scan.
 
 A deadline is owed by a party that may stand for several organisations (the role-model cities
 of a mentoring, the host of a visit); ``schedule.Deadline.owed_by_organisations`` names them.
@@ -12,67 +13,63 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import attrs
 import sqlalchemy as sa
 
-from mentorflow.deadline_index import UtcDateTime
+from mentorflow._sqlschema import utc_text
+from mentorflow._sqlwrite import CompiledWrite
 
 if TYPE_CHECKING:
-    import datetime as dt
     from collections.abc import Iterable
+
+    import pendulum
 
     from mentorflow.schedule import Deadline
     from mentorflow.state import EngagementState
 
-__all__ = ["define_owed_table", "owed_query", "sync_owed"]
-
-
-def define_owed_table(metadata: sa.MetaData, name: str) -> sa.Table:
-    """Declare the table ``name``: (engagement, deadline, organisation) with the due instant."""
-    return sa.Table(
-        name,
-        metadata,
-        # Keyed by engagement first: a save replaces one engagement's rows.
-        sa.Column("engagement_id", sa.Text(), primary_key=True),
-        sa.Column("key", sa.Text(), primary_key=True),
-        sa.Column("organisation_id", sa.Text(), primary_key=True),
-        sa.Column("due_utc", UtcDateTime(), nullable=False),
-        # The key columns complete the order, so a limit stops the scan early (no sort step).
-        sa.Index(f"{name}_by_organisation", "organisation_id", "due_utc", "engagement_id", "key"),
-    )
+__all__ = ["OwedWrites", "owed_query", "owed_rows"]
 
 
 def owed_rows(state: EngagementState, deadlines: Iterable[Deadline]) -> list[dict[str, Any]]:
     """The rows for an engagement's open deadlines: one per organisation owing each."""
     return [
-        {"engagement_id": state.id, "key": d.key, "organisation_id": org, "due_utc": d.due}
+        {"engagement_id": state.id, "key": d.key, "organisation_id": org, "due": utc_text(d.due)}
         for d in deadlines
         if not d.met
         for org in dict.fromkeys(d.owed_by_organisations)  # once each, in their order
     ]
 
 
-def sync_owed(
-    connection: sa.Connection,
-    table: sa.Table,
-    state: EngagementState,
-    deadlines: Iterable[Deadline],
-) -> None:
-    """Replace the engagement's rows; run it in the transaction that saves its snapshot."""
-    connection.execute(sa.delete(table).where(table.c.engagement_id == state.id))
-    rows = owed_rows(state, deadlines)
-    if rows:
-        connection.execute(sa.insert(table), rows)
+@attrs.frozen
+class OwedWrites:
+    """Replacing one engagement's rows, compiled once per store and run on the save's cursor
+    (see ``_sqlwrite``: SQLAlchemy's per-statement work costs more than these small writes)."""
+
+    delete: CompiledWrite
+    insert: CompiledWrite
+
+    @classmethod
+    def compile(cls, table: sa.Table, dialect: sa.Dialect) -> OwedWrites:
+        delete = sa.delete(table).where(table.c.engagement_id == sa.bindparam("engagement_id"))
+        insert = sa.insert(table).values({c.name: sa.bindparam(c.name) for c in table.columns})
+        return cls(CompiledWrite.compile(delete, dialect), CompiledWrite.compile(insert, dialect))
+
+    def sync(self, cursor: Any, state: EngagementState, deadlines: Iterable[Deadline]) -> None:
+        """Replace the engagement's rows; run it in the transaction that saves its snapshot."""
+        self.delete.execute(cursor, {"engagement_id": state.id})
+        self.insert.execute_many(cursor, owed_rows(state, deadlines))
 
 
 def owed_query(
     deadlines: sa.Table,
     owed: sa.Table,
     organisation_id: str,
-    due_before: dt.datetime | None,
+    due_before: pendulum.DateTime | None,
     limit: int,
 ) -> sa.Select[Any]:
     """The deadline rows ``organisation_id`` owes, earliest first (due before ``due_before``
-    when given): a range of the by-organisation index, joined to the deadline index."""
+    when given, an aware instant): a range of the by-organisation index, joined to the
+    deadline index by its key."""
     query = (
         sa.select(deadlines)
         .join(
@@ -82,9 +79,9 @@ def owed_query(
             ),
         )
         .where(owed.c.organisation_id == organisation_id)
-        .order_by(owed.c.due_utc, owed.c.engagement_id, owed.c.key)
+        .order_by(owed.c.due, owed.c.engagement_id, owed.c.key)
         .limit(limit)
     )
     if due_before is not None:
-        query = query.where(owed.c.due_utc < due_before)
+        query = query.where(owed.c.due < utc_text(due_before))
     return query

@@ -18,7 +18,6 @@ import attrs
 import pendulum
 import sqlalchemy as sa
 
-from mentorflow._owed_index import define_owed_table
 from mentorflow._sqlite_path import sqlite_file
 from mentorflow.deadline_index import UtcDateTime, define_table
 from mentorflow.exceptions import SchemaMismatch
@@ -193,8 +192,25 @@ class Tables:
             reminders,
             reminder_ticks,
             outbox_attempts,
-            define_owed_table(md, f"{prefix}deadlines_owed"),
+            _owed_table(md, f"{prefix}deadlines_owed"),
         )
+
+
+def _owed_table(metadata: sa.MetaData, name: str) -> sa.Table:
+    """Who owes each open deadline: one row per (engagement, deadline, organisation owing it),
+    so one organisation's to-do list is a range of the by-organisation index, in due order."""
+    return sa.Table(
+        name,
+        metadata,
+        # Keyed by engagement first: a save replaces one engagement's rows.
+        sa.Column("engagement_id", sa.Text, primary_key=True),
+        sa.Column("key", sa.Text, primary_key=True),
+        sa.Column("organisation_id", sa.Text, primary_key=True),
+        # Fixed-width UTC text (``utc_text``): sorts as time, and needs no conversion on the
+        # way in, so the save writes the rows on the driver's cursor.
+        sa.Column("due", sa.Text, nullable=False),
+        sa.Index(f"{name}_by_organisation", "organisation_id", "due", "engagement_id", "key"),
+    )
 
 
 @attrs.frozen

@@ -21,6 +21,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from _stores import (
     BACKENDS,
     CREATED,
+    FACILITATOR,
     bologna,
     open_store,
     start_plan,
@@ -546,3 +547,71 @@ def test_a_deleted_engagement_leaves_no_trace_in_the_sqlite_files(tmp_path: Path
     data = b"".join(f.read_bytes() for f in files if f.exists())
     assert b"Qzx" not in data
     assert plan.title.encode() in data  # the engagement kept is all there
+
+
+def _files_of(path: Path) -> bytes:
+    return b"".join(f.read_bytes() for f in (path, Path(f"{path}-wal")) if f.exists())
+
+
+def test_checkpoint_empties_the_log_while_workers_keep_the_database_open(tmp_path: Path) -> None:
+    """A platform's workers keep the file open, so the log is not emptied on close: the
+    deleted engagement's text stays in it until ``checkpoint``, and is in neither file after."""
+    path = tmp_path / "busy.sqlite3"
+    store = SqlStore.open(path)
+    worker = sqlite3.connect(path)  # another process's connection, idle between requests
+    try:
+        worker.execute("SELECT count(*) FROM mf_engagements").fetchall()
+        kept = bologna(store, "kept")
+        gone = StoredEngagement.start(
+            kept.method,
+            store=store,
+            id="gone",
+            title="Qzx secret title",
+            organisations=kept.state.organisations,
+            participants=kept.state.participants,
+            actor=FACILITATOR,
+            at=CREATED,
+        )
+        gone.fire("pause", actor=FACILITATOR, at=LATER, reason="Qzx reason")
+        Relay(store, lambda e: None, clock=FrozenClock(LATER)).run_once()  # delivered: deletable
+        store.delete("gone", expected_version=gone.version, actor=ADMIN, at=LATER)
+        assert b"Qzx" in _files_of(path)  # still in the log's older pages
+        assert store.checkpoint() is True
+        assert Path(f"{path}-wal").stat().st_size == 0
+        assert b"Qzx" not in _files_of(path)
+        assert kept.state.title.encode() in _files_of(path)
+        assert store.load("kept") == kept.state
+    finally:
+        worker.close()
+        store.close()
+
+
+def test_checkpoint_says_when_a_reader_holds_it_back(tmp_path: Path) -> None:
+    """A reader in the middle of a transaction still needs the log's pages: the checkpoint
+    waits the busy timeout, answers False, and succeeds once the reader is done."""
+    path = tmp_path / "reader.sqlite3"
+    store = SqlStore.open(path, busy_timeout=0.2)
+    reader = sqlite3.connect(path, isolation_level=None)
+    try:
+        gone = bologna(store, "gone")
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM mf_engagements").fetchall()  # holds its snapshot
+        store.delete("gone", expected_version=gone.version, actor=ADMIN, at=LATER)
+        assert store.checkpoint() is False
+        reader.execute("COMMIT")
+        assert store.checkpoint() is True
+    finally:
+        reader.close()
+        store.close()
+
+
+@pytest.mark.postgres
+def test_checkpoint_on_postgresql_answers_false_and_changes_nothing(tmp_path: Path) -> None:
+    opened = open_store("postgresql", tmp_path)
+    store = next(opened)
+    try:
+        engagement = bologna(store)
+        assert store.checkpoint() is False
+        assert store.load(engagement.id) == engagement.state
+    finally:
+        opened.close()  # closes the store and drops its schema

@@ -178,6 +178,28 @@ class SqlStore:
         """Close every pooled connection."""
         self.engine.dispose()
 
+    def checkpoint(self) -> bool:
+        """SQLite: copy the write-ahead log into the database file and empty it; True when the
+        log is empty now. After ``delete`` or ``erase_participant`` (with the store's
+        ``secure_delete``), none of the removed text is then left in either file.
+
+        SQLite empties the log by itself when the last connection to the file closes; a
+        long-running process keeps its connections, so it calls this. It waits up to the busy
+        timeout for other connections' reads to finish, and returns False when one still holds
+        an old snapshot: call it again later. PostgreSQL keeps its own log and returns False:
+        there, ``VACUUM`` the store's tables.
+        """
+        if self.dialect != "sqlite":
+            return False
+        # A checkpoint cannot run inside a transaction, and SQLAlchemy would begin one: on the
+        # driver's connection, which the store's SQLite connections leave in autocommit.
+        raw = self.engine.raw_connection()
+        try:
+            busy, _, _ = raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        finally:
+            raw.close()
+        return bool(busy == 0)
+
     def migrate(self) -> tuple[int, ...]:
         """Create or upgrade the schema; returns the migration steps applied now.
 

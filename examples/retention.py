@@ -1,6 +1,6 @@
-"""Personal data over time: one person's name erased from an engagement that goes on, and a
-retention job that deletes engagements cancelled more than 90 days ago, with the platform's
-own copy (a read model fed by the relay) forgetting them too.
+"""Personal data over time: what is held about one person, their name erased from an
+engagement that goes on, and a retention job that deletes engagements cancelled more than 90
+days ago, with the platform's own copy (a read model fed by the relay) forgetting them too.
 
 ``SqlStore.delete`` removes everything the store holds of an engagement in one transaction and
 adds an ``EngagementDeleted`` event to the outbox, delivered after the engagement's other
@@ -17,6 +17,7 @@ from mentorflow.catalog import compiled
 from mentorflow.clock import FrozenClock
 from mentorflow.exceptions import ConcurrencyConflict
 from mentorflow.outbox import Relay
+from mentorflow.personal_data import personal_data
 from mentorflow.sqlstore import SqlStore
 from mentorflow.store import StoredEngagement
 
@@ -58,8 +59,12 @@ turin.fire("cancel", actor=FACILITATOR, reason="the host city withdrew")
 relay()
 print("read model after the first relay:", read_model)
 
-# A representative of Bologna asks for their name to be erased; the engagement goes on.
+# A representative of Bologna asks what the platform holds about them, then for their name to
+# be erased; the engagement goes on.
 person = rock.rep("bologna")
+held = personal_data(store, person)
+print(f"{person} takes part in", [e.engagement_id for e in held.engagements])
+assert {e.engagement_id for e in held.engagements} == {bologna.id, turin.id}
 bologna.erase_participant(person, actor=FACILITATOR)
 (shown,) = [p.name for p in bologna.state.participants if p.id == person]
 print(f"{person} is now shown as {shown!r}")

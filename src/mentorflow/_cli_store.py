@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
     from mentorflow.outbox import RelayReport
+    from mentorflow.personal_data import PersonalData
     from mentorflow.rollout import Rollout
     from mentorflow.sqlstore import SqlStore
 
@@ -40,10 +41,12 @@ __all__ = [
     "load_handler",
     "opened",
     "outbox_listing",
+    "personal_data_of",
     "owed_report",
     "prune_delivered",
     "relay_outbox",
     "render_outbox",
+    "render_personal_data",
     "render_owed",
     "render_relay",
     "replay_events",
@@ -558,3 +561,29 @@ def rollout_document(rollout: Rollout) -> dict[str, Any]:
             for entry in rollout.entries
         ],
     }
+
+
+# -- personal data ---------------------------------------------------------------------------
+
+
+def personal_data_of(database: str, participant_id: str) -> PersonalData:
+    """What the store at ``database`` holds about ``participant_id``."""
+    from mentorflow.personal_data import personal_data
+
+    with opened(database) as store:
+        return personal_data(store, participant_id)
+
+
+def render_personal_data(data: PersonalData) -> list[str]:
+    """A summary for people: each engagement with what it holds of the person."""
+    if not data.engagements:
+        return [f"nothing is held about {data.participant_id}"]
+    lines = [f"{data.participant_id} takes part in {len(data.engagements)} engagement(s):"]
+    for e in data.engagements:
+        who = e.participant
+        lines.append(
+            f"  {e.engagement_id}: {who.name} ({who.role.value}, {who.organisation_id}); "
+            f"{len(e.actions)} action(s), {len(e.submitted)} deliverable(s) submitted, "
+            f"{len(e.approvals)} approval(s)"
+        )
+    return lines

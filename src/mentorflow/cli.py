@@ -1,5 +1,5 @@
 """The ``mentorflow`` command line: demo, lint, diagram, explain, status, owed, relay, outbox,
-replay, delete, erase, copy, roll-out and prune-outbox.
+replay, delete, erase, personal-data, copy, roll-out and prune-outbox.
 
 Exit codes: 0 success; 1 the answer is "no" (lint found problems, the verdict refuses);
 2 the command could not run (bad arguments, missing file, unknown method or engagement). An error
@@ -347,6 +347,24 @@ def erase(
     else:
         for row in done:
             typer.echo(f"{row['outcome']} in {row['engagement_id']}")
+
+
+@app.command("personal-data")
+def personal_data(
+    database: DatabaseArg,
+    participant: Annotated[str, typer.Argument(help="The participant id.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """What the store holds about a person (an access request): in each engagement they take
+    part in, their participant record, their actions, submissions and approvals."""
+    data = stored.personal_data_of(database, participant)
+    if as_json:
+        from mentorflow.serialization import default_codec
+
+        _emit_json(default_codec().dump(data))
+    else:
+        for line in stored.render_personal_data(data):
+            typer.echo(line)
 
 
 @app.command()

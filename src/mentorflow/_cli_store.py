@@ -10,7 +10,6 @@ from __future__ import annotations
 import errno
 import logging
 import sys
-from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,7 +19,6 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from mentorflow import schedule
 from mentorflow.events import Event, EventBus
 from mentorflow.exceptions import ActionRefused, InvalidInput, Problem
 from mentorflow.method_sources import import_reference, load_method_source
@@ -142,38 +140,41 @@ def render_verdict(verdict: Verdict, console: Console) -> None:
 # -- status ----------------------------------------------------------------------------------
 
 
+#: The most overdue items ``status`` lists, earliest first.
+OVERDUE_LISTED = 100_000
+
+
 def status_report(database: str, at: pendulum.DateTime | None) -> dict[str, Any]:
     """Engagements by method and phase, and every deadline that has passed unmet by ``at``.
 
-    Times in the report are pendulum instants; ``--json`` writes them as ISO 8601 text.
+    Both come from the store's indexes (``count_by_phase``, ``due_before``), not from loading
+    every snapshot: the deadlines as the engagements stand now. Times in the report are
+    pendulum instants; ``--json`` writes them as ISO 8601 text.
     """
     with opened(database) as store:
         now = at if at is not None else store.clock.now()
-        by_phase: Counter[tuple[str, str]] = Counter()
-        overdue = []
-        for engagement_id in store.ids():
-            state = store.load(engagement_id)
-            by_phase[(state.method_id, state.phase)] += 1
-            method = store.methods.get(state.method_id, state.method_version)
-            overdue += [
-                {
-                    "engagement_id": engagement_id,
-                    "phase": state.phase,
-                    "rule": deadline.rule,
-                    "severity": deadline.severity.value,
-                    "what": deadline.title,
-                    "owed_by": deadline.owed_by,
-                    "due": deadline.due,
-                }
-                for deadline in schedule.due(method, state, now)
-                if deadline.due < now
-            ]
+        by_phase = store.count_by_phase()
+        passed = store.due_before(now, limit=OVERDUE_LISTED)
+        # Each engagement's phase through the phase index too: no snapshot is loaded.
+        phases = {i: phase for phase in {p for _, p in by_phase} for i in store.ids(phase=phase)}
+    overdue = [
+        {
+            "engagement_id": d.engagement_id,
+            "phase": phases[d.engagement_id],
+            "rule": d.rule,
+            "severity": d.severity,
+            "what": d.title,
+            "owed_by": d.owed_by,
+            "due": d.due,
+        }
+        for d in passed
+    ]
     return {
         "at": now,
         "engagements": sum(by_phase.values()),
         "by_phase": [
             {"method_id": method_id, "phase": phase, "count": count}
-            for (method_id, phase), count in sorted(by_phase.items())
+            for (method_id, phase), count in by_phase.items()
         ],
         "overdue": sorted(overdue, key=lambda item: (item["due"], item["engagement_id"])),
     }

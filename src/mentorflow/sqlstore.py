@@ -505,6 +505,21 @@ class SqlStore:
         )
         return self._read(lambda conn: tuple(conn.execute(query).scalars()))
 
+    def count_by_phase(self) -> dict[tuple[str, str], int]:
+        """How many engagements each (method id, phase) holds, deleted ones left out: a
+        dashboard's first numbers, counted by the database, not by loading snapshots. A paused
+        engagement counts under ``paused:<phase>``, the phase it will resume in, as its
+        snapshot's ``phase`` reads."""
+        e = self.tables.engagements
+        query = (
+            sa.select(e.c.method_id, e.c.phase, sa.func.count())
+            .where(is_live_row(self.tables))
+            .group_by(e.c.method_id, e.c.phase)
+            .order_by(e.c.method_id, e.c.phase)
+        )
+        rows = self._read(lambda conn: conn.execute(query).all())
+        return {(method_id, phase): count for method_id, phase, count in rows}
+
     def due_before(self, instant: dt.datetime, limit: int = 1000) -> tuple[DueDeadline, ...]:
         """Unmet deadlines of live engagements due before ``instant``, earliest first.
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
+from mentorflow import _cli_records as records
 from mentorflow import _cli_store as stored
 from mentorflow import diagrams
 from mentorflow.compiled import compile_method
@@ -315,7 +316,7 @@ def delete(
 
     Its undelivered events stay in the outbox, followed by an EngagementDeleted event.
     """
-    deletion = stored.delete_engagement(
+    deletion = records.delete_engagement(
         database, engagement, actor=actor, version=version, reason=reason
     )
     if as_json:
@@ -341,7 +342,7 @@ def erase(
     Their id, role and organisation stay, so the engagements go on; each engagement records the
     erasure and emits ParticipantErased.
     """
-    done = stored.erase_person(database, participant, actor=actor)
+    done = records.erase_person(database, participant, actor=actor)
     if as_json:
         _emit_json(done)
     else:
@@ -357,13 +358,13 @@ def personal_data(
 ) -> None:
     """What the store holds about a person (an access request): in each engagement they take
     part in, their participant record, their actions, submissions and approvals."""
-    data = stored.personal_data_of(database, participant)
+    data = records.personal_data_of(database, participant)
     if as_json:
         from mentorflow.serialization import default_codec
 
         _emit_json(default_codec().dump(data))
     else:
-        for line in stored.render_personal_data(data):
+        for line in records.render_personal_data(data):
             typer.echo(line)
 
 
@@ -385,7 +386,7 @@ def copy(
     index, the reminder ledger and the deleted engagements' records: the target goes on where
     the source stands.
     """
-    summary = stored.copy_store(source, target)
+    summary = records.copy_store(source, target)
     if as_json:
         _emit_json(summary)
     else:
@@ -428,7 +429,7 @@ def roll_out(
     their version with the reasons listed, closed and cancelled ones stay as they ran. Run it
     again after a stop: engagements already moved are not tried again.
     """
-    rollout = stored.roll_out_method(
+    rollout = records.roll_out_method(
         database,
         method,
         actor=actor,
@@ -438,7 +439,7 @@ def roll_out(
         dry_run=dry_run,
     )
     if as_json:
-        _emit_json(stored.rollout_document(rollout))
+        _emit_json(records.rollout_document(rollout))
     else:
         typer.echo(rollout.explain())
     raise typer.Exit(0 if rollout.complete else EXIT_NO)

@@ -1,4 +1,5 @@
-"""``SqlStore.count_by_phase``: the database's count agrees with the snapshots, deletions left out."""
+"""Engagements by phase: ``count_by_phase`` and ``ids(phase=...)`` agree with the snapshots,
+deleted engagements left out, paused ones found as ``Engagement.phase`` names them."""
 
 from __future__ import annotations
 
@@ -40,6 +41,7 @@ def test_counts_agree_with_the_snapshots(store: SqlStore, specs: list[tuple[int,
     is the number of stored engagements in that phase; a deleted one counts nowhere."""
     before = Counter(store.count_by_phase())
     made: Counter[tuple[str, str]] = Counter()
+    live = []
     for plan_index, step in specs:
         e = start_plan(store, plan_index, pendulum.date(2017, 11, 6), f"c{next(_ids)}")
         if step == "delete":
@@ -52,11 +54,16 @@ def test_counts_agree_with_the_snapshots(store: SqlStore, specs: list[tuple[int,
         elif step == "cancel":
             e.fire("cancel", actor=FACILITATOR, at=CREATED, reason="no budget")
         made[(e.method.id, e.state.phase)] += 1  # a paused one: "paused:<phase>"
+        live.append(e)
     counts = store.count_by_phase()
     assert Counter(counts) == before + made
     assert sum(counts.values()) == len(store.ids())
     assert list(counts) == sorted(counts)  # by method, then phase
     assert all(count > 0 for count in counts.values())
+    # "paused" lists every paused engagement; "paused:<phase>" those paused in that phase.
+    for phase in {e.phase for e in live} | {e.state.phase for e in live} | {"paused"}:
+        listed = [i for i in store.ids(phase=phase) if i in {e.id for e in live}]
+        assert listed == sorted(e.id for e in live if phase in (e.phase, e.state.phase))
 
 
 def test_an_empty_store_counts_nothing(store: SqlStore) -> None:

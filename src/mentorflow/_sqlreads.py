@@ -19,10 +19,11 @@ from mentorflow._attempts_begun import stopped_error
 from mentorflow._inputs import as_count, as_instant, as_text
 from mentorflow._sqldelete import is_live_row
 from mentorflow._sqlschema import READY_NOW, Tables, utc_text
+from mentorflow.compiled import PAUSED
 from mentorflow.events import Event
 from mentorflow.exceptions import InvalidDocument, InvalidInput, Problem
 from mentorflow.serialization import Codec
-from mentorflow.state import EngagementState, HistoryEntry
+from mentorflow.state import PAUSED_PREFIX, EngagementState, HistoryEntry
 from mentorflow.store import OutboxEntry, OutboxStatus, method_problems
 from mentorflow.versions import MethodRegistry
 
@@ -156,7 +157,11 @@ def ids_query(
             )
     e, p = tables.engagements, tables.participants
     query = sa.select(e.c.id).where(is_live_row(tables)).order_by(e.c.id)
-    if phase is not None:
+    if phase == PAUSED:
+        # Stored as "paused:<phase to resume in>", as the snapshot reads; "paused" is what
+        # ``Engagement.phase`` says, so it means all of them: a range of the phase index.
+        query = query.where(e.c.phase >= PAUSED_PREFIX, e.c.phase < _after_prefix(PAUSED_PREFIX))
+    elif phase is not None:
         query = query.where(e.c.phase == phase)
     if method_id is not None:
         query = query.where(e.c.method_id == method_id)
@@ -180,6 +185,11 @@ def ids_query(
     if limit is not None:
         query = query.limit(limit)
     return query
+
+
+def _after_prefix(prefix: str) -> str:
+    """The least text after every text that starts with ``prefix``."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
 
 def due_arguments(instant: dt.datetime, limit: int) -> tuple[pendulum.DateTime, int]:

@@ -482,7 +482,9 @@ class SqlStore:
         person's engagements, for an erasure request), by method and version (those a new
         edition of a method could move, see ``mentorflow.rollout``), by next deadline, or by
         the time of their last action, in id order. Deleted engagements are never listed.
-        ``method_version`` needs ``method_id``.
+        ``method_version`` needs ``method_id``. ``phase="paused"`` lists every paused
+        engagement, as ``Engagement.phase`` names them (``"paused:preparation"``, as the snapshot
+        reads, those paused in preparation).
 
         ``last_action_before`` finds engagements nobody has acted on since a time: with
         ``phase="closed"`` or ``"cancelled"``, those a retention period has run out for. It and

@@ -13,11 +13,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import attrs
 import sqlalchemy as sa
 
 from mentorflow._sqlschema import utc_text
-from mentorflow._sqlwrite import CompiledWrite
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -27,7 +25,7 @@ if TYPE_CHECKING:
     from mentorflow.schedule import Deadline
     from mentorflow.state import EngagementState
 
-__all__ = ["OwedWrites", "owed_query", "owed_rows"]
+__all__ = ["owed_query", "owed_rows"]
 
 
 def owed_rows(state: EngagementState, deadlines: Iterable[Deadline]) -> list[dict[str, Any]]:
@@ -38,26 +36,6 @@ def owed_rows(state: EngagementState, deadlines: Iterable[Deadline]) -> list[dic
         if not d.met
         for org in dict.fromkeys(d.owed_by_organisations)  # once each, in their order
     ]
-
-
-@attrs.frozen
-class OwedWrites:
-    """Replacing one engagement's rows, compiled once per store and run on the save's cursor
-    (see ``_sqlwrite``: SQLAlchemy's per-statement work costs more than these small writes)."""
-
-    delete: CompiledWrite
-    insert: CompiledWrite
-
-    @classmethod
-    def compile(cls, table: sa.Table, dialect: sa.Dialect) -> OwedWrites:
-        delete = sa.delete(table).where(table.c.engagement_id == sa.bindparam("engagement_id"))
-        insert = sa.insert(table).values({c.name: sa.bindparam(c.name) for c in table.columns})
-        return cls(CompiledWrite.compile(delete, dialect), CompiledWrite.compile(insert, dialect))
-
-    def sync(self, cursor: Any, state: EngagementState, deadlines: Iterable[Deadline]) -> None:
-        """Replace the engagement's rows; run it in the transaction that saves its snapshot."""
-        self.delete.execute(cursor, {"engagement_id": state.id})
-        self.insert.execute_many(cursor, owed_rows(state, deadlines))
 
 
 def owed_query(

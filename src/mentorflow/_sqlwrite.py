@@ -19,7 +19,7 @@ save reads back whether its rows were committed and runs again only if they were
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -73,11 +73,16 @@ class CompiledWrite:
         return lambda values: tuple([values[name] for name in names])
 
     @classmethod
-    def compile(cls, statement: sa.Executable, dialect: sa.Dialect) -> CompiledWrite:
-        """Compile ``statement``; refuses columns whose type converts values on the way in."""
+    def compile(
+        cls, statement: sa.Executable, dialect: sa.Dialect, converted: Collection[str] = ()
+    ) -> CompiledWrite:
+        """Compile ``statement``; refuses columns whose type converts values on the way in,
+        but for the ``converted`` ones, whose values the caller converts (``conversions``)."""
         compiled = statement.compile(dialect=dialect)  # type: ignore[attr-defined]
         for name, bind in compiled.binds.items():
-            if bind.type.bind_processor(dialect) is not None:
+            # The dialect's own type: a generic DateTime converts nothing, SQLite's does.
+            processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            if name not in converted and processor is not None:
                 raise TypeError(f"parameter {name!r} needs SQLAlchemy's bind processing")
         positions = compiled.positiontup
         return cls(compiled.string, tuple(positions) if positions is not None else None)

@@ -25,8 +25,9 @@ import sqlalchemy as sa
 from mentorflow import deadline_index
 from mentorflow._attempts_begun import forget_event_statement
 from mentorflow._change import Change
+from mentorflow._index_writes import RowReplacement
 from mentorflow._inputs import as_count, as_instant, as_text
-from mentorflow._owed_index import OwedWrites, owed_query
+from mentorflow._owed_index import owed_query, owed_rows
 from mentorflow._sqlcopy import copy_rows
 from mentorflow._sqldelete import (
     check_delete_arguments,
@@ -119,7 +120,8 @@ class SqlStore:
         self._methods = methods if methods is not None else MethodRegistry.builtin()
         self._select_snapshot = snapshot_query(self.tables, engine.dialect)
         self._writes = WriteStatements.compile(self.tables, engine.dialect)
-        self._owed_writes = OwedWrites.compile(self.tables.owed, engine.dialect)
+        self._deadline_rows = RowReplacement.compile(self.tables.deadlines, engine.dialect)
+        self._owed_rows = RowReplacement.compile(self.tables.owed, engine.dialect)
         self._prune = prune_statement(self.tables)
         if create:
             self.migrate()
@@ -240,8 +242,9 @@ class SqlStore:
         self, conn: sa.Connection, state: EngagementState, found: tuple[Deadline, ...]
     ) -> None:
         """The engagement's rows in the deadline index and in who owes the open ones."""
-        deadline_index.sync(conn, self.tables.deadlines, state, found)
-        self._owed_writes.sync(cursor_of(conn), state, found)
+        cursor = cursor_of(conn)
+        self._deadline_rows.run(cursor, state.id, deadline_index.rows(state, found))
+        self._owed_rows.run(cursor, state.id, owed_rows(state, found))
 
     @contextmanager
     def reading(self) -> Iterator[sa.Connection]:

@@ -150,8 +150,12 @@ def status_report(database: str, at: pendulum.DateTime | None) -> dict[str, Any]
         now = at if at is not None else store.clock.now()
         by_phase = store.count_by_phase()
         passed = store.due_before(now, limit=OVERDUE_LISTED)
-        # Each engagement's phase through the phase index too: no snapshot is loaded.
+        # Each engagement's phase through the phase index too: no snapshot is loaded, but for
+        # an engagement created in a new phase between the two reads.
         phases = {i: phase for phase in {p for _, p in by_phase} for i in store.ids(phase=phase)}
+        for d in passed:
+            if d.engagement_id not in phases:
+                phases[d.engagement_id] = store.load(d.engagement_id).phase
     overdue = [
         {
             "engagement_id": d.engagement_id,
@@ -171,7 +175,7 @@ def status_report(database: str, at: pendulum.DateTime | None) -> dict[str, Any]
             {"method_id": method_id, "phase": phase, "count": count}
             for (method_id, phase), count in by_phase.items()
         ],
-        "overdue": sorted(overdue, key=lambda item: (item["due"], item["engagement_id"])),
+        "overdue": overdue,  # due_before's order: earliest first, then by engagement
     }
 
 

@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from mentorflow._inputs import as_count, as_instant, as_text
 from mentorflow._sqlschema import utc_text
 
 if TYPE_CHECKING:
+    import datetime as dt
     from collections.abc import Iterable
-
-    import pendulum
 
     from mentorflow.schedule import Deadline
     from mentorflow.state import EngagementState
@@ -42,12 +42,14 @@ def owed_query(
     deadlines: sa.Table,
     owed: sa.Table,
     organisation_id: str,
-    due_before: pendulum.DateTime | None,
+    due_before: dt.datetime | None,
     limit: int,
 ) -> sa.Select[Any]:
     """The deadline rows ``organisation_id`` owes, earliest first (due before ``due_before``
-    when given, an aware instant): a range of the by-organisation index, joined to the
-    deadline index by its key."""
+    when given): a range of the by-organisation index, joined to the deadline index by its
+    key. InvalidInput for an argument it cannot take."""
+    as_text(organisation_id, "organisation_id", what="query")
+    as_count(limit, "limit", what="query")
     query = (
         sa.select(deadlines)
         .join(
@@ -61,5 +63,5 @@ def owed_query(
         .limit(limit)
     )
     if due_before is not None:
-        query = query.where(owed.c.due < utc_text(due_before))
+        query = query.where(owed.c.due < utc_text(as_instant(due_before, "due_before")))
     return query

@@ -206,8 +206,7 @@ def _owed_table(metadata: sa.MetaData, name: str) -> sa.Table:
         sa.Column("engagement_id", sa.Text, primary_key=True),
         sa.Column("key", sa.Text, primary_key=True),
         sa.Column("organisation_id", sa.Text, primary_key=True),
-        # Fixed-width UTC text (``utc_text``): sorts as time, and needs no conversion on the
-        # way in, so the save writes the rows on the driver's cursor.
+        # Fixed-width UTC text (``utc_text``), as ``next_deadline`` is: text order is time order.
         sa.Column("due", sa.Text, nullable=False),
         sa.Index(f"{name}_by_organisation", "organisation_id", "due", "engagement_id", "key"),
     )

@@ -35,9 +35,6 @@ __all__ = [
     "personal_data",
 ]
 
-#: Engagement ids read from the store per query.
-_PAGE = 500
-
 
 @attrs.frozen
 class DeliverableSubmitted:
@@ -118,12 +115,9 @@ def personal_data(store: SqlStore, participant_id: str) -> PersonalData:
     store holds nothing about them. Deleted engagements hold nothing. InvalidInput names a
     participant id that is not a string."""
     as_text(participant_id, "participant_id", what="personal data")
-    found = []
-    after = None
-    while page := store.ids(participant_id=participant_id, after=after, limit=_PAGE):
-        for engagement_id in page:
-            person = person_in(store.load(engagement_id), participant_id)
-            if person is not None:  # a row always has its person; a snapshot agrees
-                found.append(person)
-        after = page[-1]
-    return PersonalData(participant_id, tuple(found))
+    found = (
+        person_in(store.load(engagement_id), participant_id)
+        for engagement_id in store.ids(participant_id=participant_id)
+    )
+    # A participants row always has its person in the snapshot; the check is for the type.
+    return PersonalData(participant_id, tuple(p for p in found if p is not None))

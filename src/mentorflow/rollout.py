@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import attrs
@@ -36,8 +35,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Rollout", "RolloutEntry", "RolloutStatus", "roll_out"]
 
-#: Ids read from the store per query while finding the engagements to move.
-_PAGE = 500
 #: Tries per engagement when other workers keep saving it meanwhile.
 _ATTEMPTS = 3
 
@@ -170,7 +167,7 @@ def _found(store: SqlStore, new: CompiledMethod) -> list[tuple[str, int]]:
     found: list[tuple[str, int]] = []
     unregistered = []
     for version in range(1, new.version):
-        ids = tuple(_paged(store, new.id, version))
+        ids = store.ids(method_id=new.id, method_version=version)
         if ids and (new.id, version) not in store.methods:
             unregistered.append(
                 Problem(
@@ -183,13 +180,6 @@ def _found(store: SqlStore, new: CompiledMethod) -> list[tuple[str, int]]:
     if unregistered:
         raise InvalidInput("roll-out", unregistered)
     return sorted(found)
-
-
-def _paged(store: SqlStore, method_id: str, version: int) -> Iterator[str]:
-    after = None
-    while page := store.ids(method_id=method_id, method_version=version, after=after, limit=_PAGE):
-        yield from page
-        after = page[-1]
 
 
 def _planned(

@@ -26,7 +26,7 @@ from mentorflow import deadline_index
 from mentorflow._attempts_begun import forget_event_statement
 from mentorflow._change import Change
 from mentorflow._index_writes import RowReplacement
-from mentorflow._inputs import as_count, as_instant, as_text
+from mentorflow._inputs import as_instant, as_text
 from mentorflow._owed_index import owed_query, owed_rows
 from mentorflow._sqlcopy import copy_rows
 from mentorflow._sqldelete import (
@@ -555,7 +555,9 @@ class SqlStore:
         in the same transaction as the snapshot, never by loading snapshots (see
         ``owed_query_plan``). InvalidInput names a bad argument.
         """
-        query = self._owed_query(organisation_id, due_before, limit)
+        query = owed_query(
+            self.tables.deadlines, self.tables.owed, organisation_id, due_before, limit
+        )
         return self._read(
             lambda conn: tuple(
                 deadline_index.due_deadline(row) for row in conn.execute(query).mappings()
@@ -566,17 +568,11 @@ class SqlStore:
         self, organisation_id: str, *, due_before: dt.datetime | None = None, limit: int = 1000
     ) -> tuple[str, ...]:
         """How the database runs ``owed_by`` (SQLite ``EXPLAIN QUERY PLAN``, else ``EXPLAIN``)."""
-        query = self._owed_query(organisation_id, due_before, limit)
+        query = owed_query(
+            self.tables.deadlines, self.tables.owed, organisation_id, due_before, limit
+        )
         with self.reading() as conn:
             return explained(conn, query)
-
-    def _owed_query(
-        self, organisation_id: str, due_before: dt.datetime | None, limit: int
-    ) -> sa.Select[Any]:
-        as_text(organisation_id, "organisation_id", what="query")
-        as_count(limit, "limit", what="query")
-        instant = None if due_before is None else as_instant(due_before, "due_before")
-        return owed_query(self.tables.deadlines, self.tables.owed, organisation_id, instant, limit)
 
     # -- outbox --------------------------------------------------------------------------------
 

@@ -654,3 +654,31 @@ def test_owed_lists_what_a_city_owes_across_its_engagements(database: Path) -> N
     assert nothing.stdout.strip() == "nobody owes nothing open."
     bad = run_cli("owed", str(database), "athens", "--limit", "0", cwd=database.parent)
     assert_one_line_error(bad, "$.limit")
+
+
+def test_status_names_the_phase_of_an_engagement_created_between_its_reads(
+    database: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker creates and pauses an engagement after `status` counted the phases and before
+    it read the overdue deadlines: its overdue items are listed with its phase, not a crash."""
+    from mentorflow import _cli_store
+
+    counted = SqlStore.count_by_phase
+
+    def count_then_a_worker_saves(store: SqlStore) -> dict[tuple[str, str], int]:
+        counts = counted(store)
+        plan = rock.programme()[2]
+        late = StoredEngagement.start(
+            compiled(plan.method_id), store=store, id="late-comer", title=plan.title,
+            organisations=plan.organisations, participants=plan.participants,
+            themes=plan.themes, visits=plan.visits, actor=FACILITATOR, at=JUNE,
+        )  # fmt: skip
+        late.fire("pause", actor=FACILITATOR, at=JUNE, reason="elections")
+        return counts
+
+    monkeypatch.setattr(SqlStore, "count_by_phase", count_then_a_worker_saves)
+    report = _cli_store.status_report(str(database), pendulum.datetime(2018, 1, 20, tz="UTC"))
+    late_items = [item for item in report["overdue"] if item["engagement_id"] == "late-comer"]
+    assert late_items
+    assert {item["phase"] for item in late_items} == {"paused:matchmaking"}
+    assert report["engagements"] == len(rock.programme())  # counted before it was created
